@@ -1,0 +1,36 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# The CPU build of torch; an unpinned torch pulls a multi-GB CUDA build.
+TORCH_PIN ?= torch==2.13.0
+SHARED := $(abspath ../shared/data)
+export NLTK_DATA ?= $(SHARED)/nltk_data
+DEMO_DB ?= demo/xqg.db
+XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
+
+.PHONY: install demo test lint bench-search clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_PIN)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(STAMP)
+	$(VENV)/bin/xqg demo --db $(DEMO_DB) $(if $(XQUAD),--xquad $(XQUAD),)
+
+test: $(STAMP)
+	XQG_SHARED_DATA=$(SHARED) $(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check store pipelines xqg_tui tests
+	$(VENV)/bin/ruff format --check store pipelines xqg_tui tests
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

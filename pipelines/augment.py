@@ -1,0 +1,219 @@
+"""The xQG augmentation: fold generated-query embeddings into passage vectors.
+
+    e_p' = (1 - alpha) * e_p + alpha * SUM_{l, i} e_{q(p, l, i)}
+
+exactly as the released fusion script (no normalisation; ``mean`` replaces the sum by the
+average). The formula assumes every passage has the same number of generated queries; when
+counts differ, the passages with more drift toward the common "query" direction and win
+searches they should not. ``center`` subtracts the mean generated-query embedding first,
+which removes that drift. The baseline vector set is never modified.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.errors import InputError
+from pipelines.progress import SILENT, Progress
+from pipelines.steps import require_done, run_step
+from pipelines.vectors import cached_vectors
+from store import generations, runs, vectors
+from store.db import Store
+from store.records import Run, VectorSet
+
+Aggregation = Literal["sum", "mean"]
+CHUNK = 65_536
+
+
+def fuse(
+    passage_vectors: np.ndarray,
+    query_vectors: np.ndarray,
+    owners: np.ndarray,
+    *,
+    alpha: float,
+    aggregation: Aggregation = "sum",
+    center: np.ndarray | None = None,
+) -> np.ndarray:
+    """Augmented passage vectors.
+
+    Args:
+        passage_vectors: (n, d) baseline passage embeddings.
+        query_vectors: (m, d) generated-query embeddings.
+        owners: (m,) row in ``passage_vectors`` that each generated query belongs to.
+        alpha: weight of the generated queries.
+        aggregation: ``sum`` (the paper) or ``mean`` over a passage's generated queries.
+        center: vector subtracted from every generated-query embedding first, or None.
+    """
+    n, dim = passage_vectors.shape
+    shifted = query_vectors.astype(np.float64)
+    if center is not None:
+        shifted = shifted - center.astype(np.float64)
+    totals = np.zeros((n, dim), dtype=np.float64)
+    np.add.at(totals, owners, shifted)
+    if aggregation == "mean":
+        counts = np.bincount(owners, minlength=n).astype(np.float64)
+        totals /= np.maximum(counts, 1.0)[:, None]
+    fused = (1.0 - alpha) * passage_vectors.astype(np.float64) + alpha * totals
+    return fused.astype(np.float32)
+
+
+def count_distribution(counts: Sequence[int] | np.ndarray) -> dict[str, Any]:
+    """How many generated queries the passages have: min, max, mean and a histogram."""
+    values = np.asarray(counts, dtype=np.int64)
+    histogram = Counter(values.tolist())
+    return {
+        "min": int(values.min()),
+        "max": int(values.max()),
+        "mean": round(float(values.mean()), 3),
+        "passages_without": int((values == 0).sum()),
+        "histogram": {str(k): histogram[k] for k in sorted(histogram)},
+    }
+
+
+def augment(
+    store: Store,
+    index: str | int,
+    generation_run: str | int,
+    *,
+    alpha: float = 0.01,
+    aggregation: Aggregation = "sum",
+    languages: Sequence[str] | None = None,
+    per_language: int | None = None,
+    center: bool = False,
+    name: str | None = None,
+    progress: Progress = SILENT,
+) -> Run:
+    """Build an xQG vector set from a baseline index run and a generation run."""
+    base_run = require_done(runs.get_run(store, index, kind="index"))
+    gen_run = require_done(runs.get_run(store, generation_run, kind="generate"))
+    base = vectors.run_vector_set(store, base_run.id, "passages")
+    if gen_run.collection_id != base.collection_id:
+        raise InputError(
+            f"generation run {gen_run.name!r} and index {base_run.name!r} belong "
+            "to different collections"
+        )
+    if aggregation not in ("sum", "mean"):
+        raise InputError(f"unknown aggregation {aggregation!r}; expected sum or mean")
+    if per_language is not None and per_language < 1:
+        raise InputError("--per-lang must be at least 1")
+    params = {
+        "index": base_run.name,
+        "generations": gen_run.name,
+        "alpha": alpha,
+        "aggregation": aggregation,
+        "languages": sorted(languages) if languages else None,
+        "per_language": per_language,
+        "center": center,
+        "encoder": base.encoder_config,
+    }
+
+    def body(run: Run) -> dict[str, Any]:
+        return _build(store, run, base, gen_run, params, progress)
+
+    return run_step(
+        store,
+        "augment",
+        params,
+        body,
+        name=name,
+        default_name=f"xqg-{base_run.name}-a{alpha}-{aggregation}",
+        parents=[("index", base_run.id), ("generations", gen_run.id)],
+        collection_id=base.collection_id,
+        progress=progress,
+    )
+
+
+def _build(
+    store: Store,
+    run: Run,
+    base: VectorSet,
+    gen_run: Run,
+    params: dict[str, Any],
+    progress: Progress,
+) -> dict[str, Any]:
+    chosen = generations.get_generations(
+        store, gen_run.id, languages=params["languages"], per_language=params["per_language"]
+    )
+    if not chosen:
+        raise InputError(
+            f"generation run {gen_run.name!r} has no generated queries in the chosen languages"
+        )
+    encoder = load_encoder(EncoderConfig.from_identity(base.encoder_config))
+    texts = {g.id: g.text for g in chosen}
+    query_vectors = cached_vectors(
+        store,
+        encoder,
+        kind="generations",
+        collection_id=base.collection_id,
+        keys=[g.id for g in chosen],
+        texts_for=lambda ids: [texts[i] for i in ids],
+        run_id=run.id,
+        source_run_id=gen_run.id,
+        progress=progress,
+    )
+    center = query_vectors.mean(axis=0) if params["center"] else None
+    baseline = vectors.open_index(store, base)
+    passage_ids = np.sort(np.asarray(baseline.keys, dtype=np.int64))
+    owner_ids = np.asarray([g.passage_id for g in chosen], dtype=np.int64)
+    stray = np.setdiff1d(owner_ids, passage_ids)
+    if len(stray):
+        raise InputError(
+            f"generation run {gen_run.name!r} has queries for {len(stray)} "
+            f"passages that index {params['index']!r} lacks; rebuild the index"
+        )
+    counts = np.zeros(len(passage_ids), dtype=np.int64)
+    with (
+        vectors.vector_writer(
+            store,
+            run_id=run.id,
+            kind="passages",
+            collection_id=base.collection_id,
+            encoder=base.encoder,
+            encoder_config=base.encoder_config,
+            dim=base.dim,
+        ) as writer,
+        progress.task("fusing passage vectors", len(passage_ids)) as advance,
+    ):
+        for start in range(0, len(passage_ids), CHUNK):
+            ids = passage_ids[start : start + CHUNK]
+            # Generations come sorted by passage id: each chunk owns one contiguous slice.
+            mine = slice(
+                np.searchsorted(owner_ids, ids[0]),
+                np.searchsorted(owner_ids, ids[-1], side="right"),
+            )
+            owners = np.searchsorted(ids, owner_ids[mine])
+            counts[start : start + len(ids)] = np.bincount(owners, minlength=len(ids))
+            writer.add(
+                ids,
+                fuse(
+                    vectors.load_vectors(baseline, ids),
+                    query_vectors[mine],
+                    owners,
+                    alpha=params["alpha"],
+                    aggregation=params["aggregation"],
+                    center=center,
+                ),
+            )
+            advance(len(ids))
+    distribution = count_distribution(counts)
+    warnings = []
+    if distribution["min"] != distribution["max"] and not params["center"]:
+        warnings.append(
+            f"generated-query counts differ between passages (min {distribution['min']}, max "
+            f"{distribution['max']}, {distribution['passages_without']} passages have none): "
+            "with uneven counts the augmented passages drift toward the common query "
+            "direction and win searches they should not; rerun with --center"
+        )
+    for warning in warnings:
+        progress.note(f"WARNING: {warning}")
+    return {
+        "passages": len(passage_ids),
+        "generations_used": len(chosen),
+        "per_passage": distribution,
+        "warnings": warnings,
+    }

@@ -1,0 +1,95 @@
+"""One small encoder interface for every retriever: texts in, float32 vectors out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from pipelines.errors import InputError
+from pipelines.progress import Advance
+
+Pooling = Literal["cls", "mean"]
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    """How to build an encoder. ``name`` is ``e5-small`` or ``hf:<model id or local path>``.
+
+    The defaults of the ``hf:`` options follow the xDR of the paper (CLS pooling, raw dot
+    product, 32/128 tokens). ``batch_size``, ``device`` and ``trust_remote_code`` do not
+    change the vectors and stay out of :meth:`identity`.
+    """
+
+    name: str = "e5-small"
+    pooling: Pooling = "cls"
+    normalize: bool = False
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    query_max_length: int = 32
+    passage_max_length: int = 128
+    passage_title: bool = True
+    batch_size: int = 32
+    device: str = "auto"
+    trust_remote_code: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name != "e5-small" and not self.name.startswith("hf:"):
+            raise InputError(
+                f"unknown encoder {self.name!r}; expected e5-small or hf:<model id or local path>"
+            )
+        if self.pooling not in ("cls", "mean"):
+            raise InputError(f"unknown pooling {self.pooling!r}; expected cls or mean")
+        if self.batch_size < 1 or self.query_max_length < 1 or self.passage_max_length < 1:
+            raise InputError("batch size and max lengths must be positive")
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that shape the vectors (two encoders with equal identity agree)."""
+        if self.name == "e5-small":
+            return {"name": self.name, "passage_title": self.passage_title}
+        fields = asdict(self)
+        for key in ("batch_size", "device", "trust_remote_code"):
+            fields.pop(key)
+        return fields
+
+    @classmethod
+    def from_identity(cls, identity: dict[str, Any], **runtime: Any) -> EncoderConfig:
+        """Rebuild a config from a stored identity plus runtime-only settings."""
+        return cls(**identity, **runtime)
+
+
+class Encoder(Protocol):
+    """Encodes queries and passages into one vector space."""
+
+    config: EncoderConfig
+    dim: int
+
+    def encode_queries(self, texts: Sequence[str], advance: Advance | None = None) -> np.ndarray:
+        """Query vectors, shape (len(texts), dim), float32."""
+        ...
+
+    def encode_passages(
+        self, titles: Sequence[str], texts: Sequence[str], advance: Advance | None = None
+    ) -> np.ndarray:
+        """Passage vectors, shape (len(texts), dim), float32."""
+        ...
+
+
+def passage_inputs(config: EncoderConfig, titles: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """Passage text as the retriever sees it: ``title + " " + text`` (the paper's recipe)."""
+    if not config.passage_title:
+        return list(texts)
+    return [f"{title} {text}" if title else text for title, text in zip(titles, texts, strict=True)]
+
+
+def load_encoder(config: EncoderConfig) -> Encoder:
+    """Build the encoder a config names (heavy libraries are imported here, not before)."""
+    if config.name == "e5-small":
+        from pipelines.encoders.e5_small import E5SmallEncoder
+
+        return E5SmallEncoder(config)
+    from pipelines.encoders.hf import HFEncoder
+
+    return HFEncoder(config)

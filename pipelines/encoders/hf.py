@@ -1,0 +1,99 @@
+"""Any Hugging Face encoder through transformers: CLS or mean pooling, safetensors only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from pipelines.encoders.base import EncoderConfig, passage_inputs
+from pipelines.errors import StepError
+from pipelines.progress import Advance
+
+
+class HFEncoder:
+    """A transformers encoder (tied: one model for queries and passages)."""
+
+    def __init__(self, config: EncoderConfig) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.config = config
+        source = config.name.removeprefix("hf:")
+        self.device = _device(config.device, torch)
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(
+                source, trust_remote_code=config.trust_remote_code
+            )
+            model = AutoModel.from_pretrained(
+                source, use_safetensors=True, trust_remote_code=config.trust_remote_code
+            )
+        except (OSError, ValueError) as error:
+            raise StepError(
+                f"cannot load encoder {source!r}: {error}. Give a local folder with "
+                "config.json, model.safetensors and a tokenizer, or a model id "
+                "reachable online"
+            ) from error
+        dtype = _dtype(self.device, torch)
+        self.model = model.to(device=self.device, dtype=dtype).eval()
+        self.dim = int(model.config.hidden_size)
+
+    def encode_queries(self, texts: Sequence[str], advance: Advance | None = None) -> np.ndarray:
+        """Query vectors (query prefix, query max length)."""
+        inputs = [self.config.query_prefix + text for text in texts]
+        return self._encode(inputs, self.config.query_max_length, advance)
+
+    def encode_passages(
+        self, titles: Sequence[str], texts: Sequence[str], advance: Advance | None = None
+    ) -> np.ndarray:
+        """Passage vectors (passage prefix, passage max length)."""
+        inputs = [
+            self.config.passage_prefix + text for text in passage_inputs(self.config, titles, texts)
+        ]
+        return self._encode(inputs, self.config.passage_max_length, advance)
+
+    def _encode(self, texts: list[str], max_length: int, advance: Advance | None) -> np.ndarray:
+        import torch
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        # Batches of similar length waste less compute on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        size = self.config.batch_size
+        with torch.inference_mode():
+            for start in range(0, len(order), size):
+                chosen = order[start : start + size]
+                batch = self.tokenizer(
+                    [texts[i] for i in chosen],
+                    padding=True,
+                    truncation=True,
+                    max_length=max_length,
+                    return_tensors="pt",
+                ).to(self.device)
+                hidden = self.model(**batch).last_hidden_state
+                pooled = _pool(hidden, batch["attention_mask"], self.config.pooling)
+                if self.config.normalize:
+                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                out[chosen] = pooled.float().cpu().numpy()
+                if advance is not None:
+                    advance(len(chosen))
+        return out
+
+
+def _pool(hidden: Any, mask: Any, pooling: str) -> Any:
+    if pooling == "cls":
+        return hidden[:, 0]
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
+
+
+def _device(choice: str, torch: Any) -> Any:
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(choice)
+
+
+def _dtype(device: Any, torch: Any) -> Any:
+    if device.type != "cuda":
+        return torch.float32
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

@@ -1,0 +1,128 @@
+"""Stand-in "generated" queries for XQuAD-like collections, without a generator model.
+
+For every passage, exactly ``k`` of the question ids that judge it (a seeded, per-passage
+choice) lend their questions in the chosen languages as the passage's generated queries.
+Those question ids are then held out of evaluation in every language: no evaluation
+question may ever augment a passage. The run says ``source: heldout`` so nobody mistakes
+the rows for model output.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from pipelines.errors import InputError
+from pipelines.progress import SILENT, Progress
+from pipelines.steps import run_step
+from store import collections, generations
+from store.db import Store
+from store.records import GenerationRecord, Query, Run
+
+DEFAULT_SEED = 13
+
+
+def choose_heldout(
+    parallel_ids_by_passage: dict[int, list[str]], k: int, seed: int, docids: dict[int, str]
+) -> dict[int, list[str]]:
+    """Passage id -> the ``k`` parallel ids chosen for it (all of them when it has fewer).
+
+    The choice for a passage depends only on the seed and its docid, not on corpus order.
+    """
+    chosen = {}
+    for passage_id, parallel_ids in parallel_ids_by_passage.items():
+        rng = random.Random(f"{seed}:{docids[passage_id]}")
+        pool = sorted(set(parallel_ids))
+        chosen[passage_id] = sorted(rng.sample(pool, min(k, len(pool))))
+    return chosen
+
+
+def generate_heldout(
+    store: Store,
+    collection: str,
+    *,
+    k: int = 1,
+    languages: Sequence[str] | None = None,
+    seed: int = DEFAULT_SEED,
+    name: str | None = None,
+    progress: Progress = SILENT,
+) -> Run:
+    """Write a ``heldout`` generation run (see the module docstring)."""
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    found = collections.get_collection(store, collection)
+    queries = collections.get_queries(store, found.id)
+    if not any(q.parallel_id for q in queries):
+        raise InputError(
+            f"collection {found.name!r} has no parallel question ids (XQuAD has "
+            "them); heldout stand-ins need translations of one question"
+        )
+    available = sorted({q.language for q in queries})
+    chosen_languages = (
+        list(languages) if languages else [lang for lang in available if lang != "en"]
+    )
+    unknown = [lang for lang in chosen_languages if lang not in available]
+    if unknown:
+        raise InputError(f"no queries in languages {unknown}; the collection has {available}")
+    params = {
+        "source": "heldout",
+        "collection": found.name,
+        "k": k,
+        "seed": seed,
+        "languages": chosen_languages,
+    }
+
+    def body(run: Run) -> dict[str, Any]:
+        records, summary = _stand_ins(store, found.id, queries, chosen_languages, k, seed)
+        with progress.task("writing stand-in generations", len(records)) as advance:
+            generations.add_generations(store, run.id, records)
+            advance(len(records))
+        return summary
+
+    return run_step(
+        store,
+        "generate",
+        params,
+        body,
+        name=name,
+        default_name=f"heldout-{found.name}",
+        collection_id=found.id,
+        progress=progress,
+    )
+
+
+def _stand_ins(
+    store: Store, collection_id: int, queries: list[Query], languages: list[str], k: int, seed: int
+) -> tuple[list[GenerationRecord], dict[str, Any]]:
+    by_parallel: dict[tuple[str, str], Query] = {
+        (q.parallel_id, q.language): q for q in queries if q.parallel_id
+    }
+    qrels = collections.qrels_for(store, [q.id for q in queries])
+    parallel_ids_by_passage: dict[int, list[str]] = {}
+    for query in queries:
+        for passage_id, relevance in qrels.get(query.id, {}).items():
+            if relevance > 0 and query.parallel_id:
+                parallel_ids_by_passage.setdefault(passage_id, []).append(query.parallel_id)
+    docids = collections.docids(store, parallel_ids_by_passage)
+    chosen = choose_heldout(parallel_ids_by_passage, k, seed, docids)
+    records = []
+    for passage_id in sorted(chosen):
+        for position, parallel_id in enumerate(chosen[passage_id]):
+            for language in languages:
+                source = by_parallel.get((parallel_id, language))
+                if source is not None:
+                    records.append(
+                        GenerationRecord(passage_id, language, position, source.text, source.id)
+                    )
+    held_out = {pid for ids in chosen.values() for pid in ids}
+    short = sum(1 for ids in chosen.values() if len(ids) < k)
+    return records, {
+        "generations": len(records),
+        "passages": len(chosen),
+        "passages_without_stand_ins": collections.passage_count(store, collection_id) - len(chosen),
+        "passages_with_fewer_than_k": short,
+        "held_out_question_ids": len(held_out),
+        "per_language": dict(sorted(Counter(r.language for r in records).items())),
+    }

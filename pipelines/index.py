@@ -1,0 +1,60 @@
+"""The index step: encode a collection's passages into a baseline vector set."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.errors import InputError
+from pipelines.progress import SILENT, Progress
+from pipelines.steps import run_step
+from pipelines.vectors import encode_corpus
+from store import collections
+from store.db import Store
+from store.records import Run
+
+
+def build_index(
+    store: Store,
+    collection: str,
+    encoder_config: EncoderConfig | None = None,
+    *,
+    name: str | None = None,
+    progress: Progress = SILENT,
+) -> Run:
+    """Encode every passage of ``collection`` with the encoder; returns the index run."""
+    config = encoder_config or EncoderConfig()
+    found = collections.get_collection(store, collection)
+    count = collections.passage_count(store, found.id)
+    if count == 0:
+        raise InputError(
+            f"collection {found.name!r} has no passages to index; ingest a corpus first"
+        )
+    params = {"collection": found.name, "encoder": config.identity()}
+
+    def body(run: Run) -> dict[str, Any]:
+        started = time.perf_counter()
+        encoder = load_encoder(config)
+        vector_set = encode_corpus(
+            store, encoder, collection_id=found.id, run_id=run.id, progress=progress
+        )
+        seconds = time.perf_counter() - started
+        return {
+            "passages": vector_set.count,
+            "dim": vector_set.dim,
+            "path": vector_set.path,
+            "seconds": round(seconds, 2),
+            "passages_per_s": round(count / seconds, 2),
+        }
+
+    return run_step(
+        store,
+        "index",
+        params,
+        body,
+        name=name,
+        default_name=f"index-{found.name}",
+        collection_id=found.id,
+        progress=progress,
+    )

@@ -1,0 +1,54 @@
+"""The ingest step: validated dataset records into a collection, idempotently."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.ingest.beir import read_beir
+from pipelines.ingest.jsonl import read_jsonl
+from pipelines.ingest.records import Dataset
+from pipelines.ingest.xor_tydi import read_xor_tydi
+from pipelines.ingest.xquad import read_xquad
+from pipelines.progress import SILENT, Progress
+from pipelines.steps import run_step
+from store import collections, runs
+from store.db import Store
+from store.records import Run
+
+__all__ = ["Dataset", "ingest", "read_beir", "read_jsonl", "read_xor_tydi", "read_xquad"]
+
+
+def ingest(
+    store: Store,
+    dataset: Dataset,
+    collection: str | None = None,
+    *,
+    name: str | None = None,
+    progress: Progress = SILENT,
+) -> Run:
+    """Add a dataset to a collection (named after its source unless given).
+
+    Rows already stored with identical content are skipped; an id reused with other content
+    stops the step and nothing is written.
+    """
+    target = collection or dataset.source
+    params = {"source": dataset.source, "collection": target, "counts": dataset.counts()}
+
+    def body(run: Run) -> dict[str, Any]:
+        with store.transaction():
+            found = collections.ensure_collection(store, target, dataset.source)
+            added = {
+                "passages": collections.add_passages(store, found.id, dataset.passages),
+                "queries": collections.add_queries(store, found.id, dataset.queries),
+                "qrels": collections.add_qrels(store, found.id, dataset.qrels),
+                "answers": collections.add_answers(store, found.id, dataset.answers),
+            }
+            runs.set_collection(store, run.id, found.id)
+        languages: dict[str, int] = {}
+        for query in dataset.queries:
+            languages[query.language] = languages.get(query.language, 0) + 1
+        return {"files": dataset.files, "added": added, "query_languages": languages}
+
+    return run_step(
+        store, "ingest", params, body, name=name, default_name=f"ingest-{target}", progress=progress
+    )

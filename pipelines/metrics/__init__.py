@@ -1,0 +1,1 @@
+"""Evaluation measures: R@kt (answer strings), qrels measures, significance tests."""

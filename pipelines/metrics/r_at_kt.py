@@ -1,0 +1,92 @@
+"""R@kt of XOR-Retrieve, exactly as the official ``eval_xor_retrieve.py`` defines it.
+
+For a question: take the retrieved passages' text (not title) in rank order, tokenise each
+with NLTK ``word_tokenize``, concatenate, keep the first ``kt`` tokens, join them with single
+spaces, and count a hit if any answer (``yes``/``no`` excluded) is a case-sensitive
+substring. Questions whose only answers are yes/no (or that have none) are skipped.
+
+The official loop re-tokenises every passage for every question; here each passage is
+tokenised once (:class:`TokenCache`), which changes the speed, not the numbers.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterable, Sequence
+
+from pipelines.errors import StepError
+
+Tokenize = Callable[[str], list[str]]
+NON_SPAN_ANSWERS = frozenset({"yes", "no"})
+
+
+def span_answers(answers: Iterable[str]) -> list[str]:
+    """The answers that count for R@kt (yes/no are not spans)."""
+    return [answer for answer in answers if answer not in NON_SPAN_ANSWERS]
+
+
+def r_at_kt(
+    ranked_tokens: Iterable[Sequence[str]], answers: Iterable[str], kt: int
+) -> float | None:
+    """1.0 for a hit, 0.0 for a miss, None when the question has no span answer.
+
+    Args:
+        ranked_tokens: token lists of the retrieved passages, best first.
+        answers: the question's answer strings.
+        kt: how many tokens to keep (2000 for R@2kt, 5000 for R@5kt).
+    """
+    spans = span_answers(answers)
+    if not spans:
+        return None
+    tokens: list[str] = []
+    for passage_tokens in ranked_tokens:
+        tokens.extend(passage_tokens)
+        if len(tokens) >= kt:
+            break
+    window = " ".join(tokens[:kt])
+    return 1.0 if any(answer in window for answer in spans) else 0.0
+
+
+class TokenCache:
+    """Passage id -> its ``word_tokenize`` tokens, computed once per passage."""
+
+    def __init__(self, texts: dict[int, str], tokenize: Tokenize | None = None) -> None:
+        self.texts = texts
+        self.tokenize = tokenize or english_word_tokenize()
+        self.tokens: dict[int, list[str]] = {}
+
+    def __getitem__(self, passage_id: int) -> list[str]:
+        found = self.tokens.get(passage_id)
+        if found is None:
+            found = self.tokens[passage_id] = self.tokenize(self.texts[passage_id])
+        return found
+
+
+def english_word_tokenize() -> Tokenize:
+    """NLTK's ``word_tokenize`` with its Punkt data, downloaded once if missing and online."""
+    import nltk
+
+    try:
+        nltk.data.find("tokenizers/punkt_tab/english/")
+    except LookupError:
+        _download_punkt(nltk)
+    tokenize: Tokenize = nltk.word_tokenize
+    return tokenize
+
+
+def _download_punkt(nltk: object) -> None:
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(10)
+    try:
+        ok = nltk.download("punkt_tab", quiet=True, raise_on_error=False)  # type: ignore[attr-defined]
+    except Exception:  # any network failure means the same to the user
+        ok = False
+    finally:
+        socket.setdefaulttimeout(previous)
+    if not ok:
+        raise StepError(
+            "NLTK's Punkt data (punkt_tab) is missing and could not be "
+            "downloaded; R@kt needs it. Set NLTK_DATA to a folder holding "
+            "tokenizers/punkt_tab (e.g. ../shared/data/nltk_data), or run "
+            "python -m nltk.downloader punkt_tab when online"
+        )

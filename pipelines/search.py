@@ -1,0 +1,194 @@
+"""The search step: rank a collection's passages for its queries with a stored index.
+
+Exact inner-product search is the default (reproducible; equal to FAISS IndexFlatIP); HNSW
+is an option. Scores are recomputed as exact float32 dot products and ties are broken by
+passage id, so rankings do not depend on thread timing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.errors import InputError
+from pipelines.progress import SILENT, Progress
+from pipelines.steps import require_done, run_step
+from pipelines.vectors import cached_vectors
+from store import collections, generations, results, runs, vectors
+from store.db import Store
+from store.records import Query, Run, SearchHit
+
+INDEX_KINDS = ("index", "augment")
+QUERY_BATCH = 1024
+
+
+def rank(
+    index: Any, query_vectors: np.ndarray, depth: int, *, exact: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-``depth`` passage ids and inner-product scores per query, best first.
+
+    Returns (ids, scores), each (n_queries, min(depth, index size)).
+    """
+    depth = min(depth, len(index))
+    matches = index.search(query_vectors, depth, exact=exact)
+    keys = np.asarray(matches.keys, dtype=np.int64).reshape(len(query_vectors), -1)
+    counts = np.asarray(matches.counts).reshape(-1)
+    if (counts < depth).any():
+        raise RuntimeError(f"search returned {int(counts.min())} of {depth} passages")
+    passage_vectors = vectors.load_vectors(index, keys.reshape(-1)).reshape(
+        keys.shape[0], depth, -1
+    )
+    scores = np.einsum("qkd,qd->qk", passage_vectors, query_vectors.astype(np.float32))
+    order = np.lexsort((keys, -scores), axis=1)
+    return np.take_along_axis(keys, order, 1), np.take_along_axis(scores, order, 1)
+
+
+def search(
+    store: Store,
+    index: str | int,
+    *,
+    languages: Sequence[str] | None = None,
+    splits: Sequence[str] | None = None,
+    depth: int = 100,
+    exact: bool = True,
+    exclude: Sequence[str | int] = (),
+    name: str | None = None,
+    progress: Progress = SILENT,
+) -> Run:
+    """Search all (or some) queries of the index's collection; results go to the store.
+
+    Queries held out by a ``heldout`` generation run in the index's lineage, or by the
+    generation runs in ``exclude``, are never searched.
+    """
+    if depth < 1:
+        raise InputError(f"depth must be at least 1, got {depth}")
+    index_run = require_done(runs.get_run(store, index))
+    if index_run.kind not in INDEX_KINDS:
+        raise InputError(
+            f"run {index_run.name!r} is a {index_run.kind} run; search needs an "
+            "index or augment run"
+        )
+    vector_set = vectors.run_vector_set(store, index_run.id, "passages")
+    held_out_by = _held_out_by(store, index_run, exclude)
+    params = {
+        "index": index_run.name,
+        "languages": sorted(languages) if languages else None,
+        "splits": sorted(splits) if splits else None,
+        "depth": depth,
+        "exact": exact,
+        "held_out_by": sorted(run.name for run in held_out_by),
+    }
+
+    def body(run: Run) -> dict[str, Any]:
+        held_out = generations.held_out_query_ids(store, [r.id for r in held_out_by])
+        queries = [
+            q
+            for q in collections.get_queries(
+                store, vector_set.collection_id, languages=languages, splits=splits
+            )
+            if q.id not in held_out
+        ]
+        if not queries:
+            raise InputError("no queries to search (check --langs/--split and held-out runs)")
+        encoder = load_encoder(EncoderConfig.from_identity(vector_set.encoder_config))
+        texts = {q.id: q.text for q in queries}
+        query_vectors = cached_vectors(
+            store,
+            encoder,
+            kind="queries",
+            collection_id=vector_set.collection_id,
+            keys=list(texts),
+            texts_for=lambda ids: [texts[i] for i in ids],
+            run_id=run.id,
+            progress=progress,
+        )
+        started = time.perf_counter()
+        hits = list(
+            _hits(
+                vectors.open_index(store, vector_set),
+                queries,
+                query_vectors,
+                depth,
+                exact,
+                progress,
+            )
+        )
+        seconds = time.perf_counter() - started
+        results.add_results(store, run.id, hits)
+        return {
+            "queries": len(queries),
+            "held_out": len(held_out),
+            "depth": depth,
+            "search_seconds": round(seconds, 3),
+            "per_language": dict(sorted(Counter(q.language for q in queries).items())),
+        }
+
+    return run_step(
+        store,
+        "search",
+        params,
+        body,
+        name=name,
+        default_name=f"search-{index_run.name}",
+        parents=[("index", index_run.id)] + [("held_out_by", r.id) for r in held_out_by],
+        collection_id=vector_set.collection_id,
+        progress=progress,
+    )
+
+
+def _held_out_by(store: Store, index_run: Run, exclude: Sequence[str | int]) -> list[Run]:
+    """Heldout generation runs in the index's lineage plus the ones named in ``exclude``."""
+    found = {run.id: run for run in (runs.get_run(store, ref, kind="generate") for ref in exclude)}
+    pending = [index_run]
+    while pending:
+        for _, parent in runs.parent_runs(store, pending.pop().id):
+            if parent.kind == "generate" and parent.params.get("source") == "heldout":
+                found[parent.id] = parent
+            pending.append(parent)
+    return [found[key] for key in sorted(found)]
+
+
+def _hits(
+    index: Any,
+    queries: list[Query],
+    query_vectors: np.ndarray,
+    depth: int,
+    exact: bool,
+    progress: Progress,
+) -> Iterator[SearchHit]:
+    with progress.task("searching", len(queries)) as advance:
+        for start in range(0, len(queries), QUERY_BATCH):
+            batch = queries[start : start + QUERY_BATCH]
+            ids, scores = rank(index, query_vectors[start : start + len(batch)], depth, exact=exact)
+            for row, query in enumerate(batch):
+                for position in range(ids.shape[1]):
+                    yield SearchHit(
+                        query.id,
+                        position + 1,
+                        int(ids[row, position]),
+                        float(scores[row, position]),
+                    )
+            advance(len(batch))
+
+
+def write_trec(store: Store, search_run: str | int, path: str | Path) -> int:
+    """Write a search run as a TREC run file (``qid Q0 docid rank score tag``); returns lines."""
+    run = runs.get_run(store, search_run, kind="search")
+    ranked = results.get_results(store, run.id)
+    qids = {q.id: q.qid for q in collections.get_queries(store, run.collection_id or 0)}
+    names = collections.docids(store, {pid for hits in ranked.values() for pid, _ in hits})
+    lines = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        for query_id in sorted(ranked, key=lambda q: qids[q]):
+            for position, (passage_id, score) in enumerate(ranked[query_id], start=1):
+                handle.write(
+                    f"{qids[query_id]} Q0 {names[passage_id]} {position} {score:.6f} {run.name}\n"
+                )
+                lines += 1
+    return lines

@@ -1,0 +1,11 @@
+"""Persistence for xqg: the SQLite schema, run records and usearch vector files.
+
+Modules: :mod:`store.db` opens the database, :mod:`store.collections` holds passages and
+queries, :mod:`store.runs` run records, :mod:`store.generations` generated queries,
+:mod:`store.vectors` vector files, :mod:`store.results` rankings and metric values.
+"""
+
+from store.db import Store, open_store
+from store.errors import ConflictError, NotFoundError, StoreError
+
+__all__ = ["ConflictError", "NotFoundError", "Store", "StoreError", "open_store"]

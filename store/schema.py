@@ -1,0 +1,170 @@
+"""The database schema as an ordered list of migrations.
+
+Each migration is plain SQL applied in one transaction; ``PRAGMA user_version`` records how
+many have been applied. Never edit a released migration: append a new one.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x78514731  # "xQG1": marks a file as an xqg database
+
+MIGRATION_1 = """
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL UNIQUE,
+    collection_id INTEGER REFERENCES collections(id),
+    params TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    versions TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(versions)),
+    summary TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(summary)),
+    error TEXT
+);
+CREATE INDEX runs_kind ON runs(kind, status);
+CREATE INDEX runs_collection ON runs(collection_id);
+
+CREATE TABLE run_parents (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    parent_id INTEGER NOT NULL REFERENCES runs(id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (run_id, parent_id)
+);
+CREATE INDEX run_parents_parent ON run_parents(parent_id);
+
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection_id INTEGER NOT NULL REFERENCES collections(id),
+    docid TEXT NOT NULL,
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL,
+    UNIQUE (collection_id, docid)
+);
+
+CREATE TABLE queries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    collection_id INTEGER NOT NULL REFERENCES collections(id),
+    qid TEXT NOT NULL,
+    language TEXT NOT NULL,
+    text TEXT NOT NULL,
+    split TEXT NOT NULL DEFAULT 'test',
+    parallel_id TEXT,
+    UNIQUE (collection_id, qid)
+);
+CREATE INDEX queries_language ON queries(collection_id, language);
+CREATE INDEX queries_parallel ON queries(collection_id, parallel_id);
+
+CREATE TABLE answers (
+    query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (query_id, position)
+);
+
+CREATE TABLE qrels (
+    query_id INTEGER NOT NULL REFERENCES queries(id) ON DELETE CASCADE,
+    passage_id INTEGER NOT NULL REFERENCES passages(id) ON DELETE CASCADE,
+    relevance INTEGER NOT NULL,
+    PRIMARY KEY (query_id, passage_id)
+);
+CREATE INDEX qrels_passage ON qrels(passage_id);
+
+CREATE TABLE generations (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    passage_id INTEGER NOT NULL REFERENCES passages(id),
+    language TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    source_query_id INTEGER REFERENCES queries(id),
+    UNIQUE (run_id, passage_id, language, position)
+);
+CREATE INDEX generations_passage ON generations(passage_id);
+CREATE INDEX generations_language ON generations(run_id, language);
+CREATE INDEX generations_source ON generations(source_query_id);
+
+CREATE TABLE vector_sets (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('passages', 'queries', 'generations')),
+    collection_id INTEGER NOT NULL REFERENCES collections(id),
+    source_run_id INTEGER REFERENCES runs(id),
+    encoder TEXT NOT NULL,
+    encoder_config TEXT NOT NULL CHECK (json_valid(encoder_config)),
+    dim INTEGER NOT NULL,
+    metric TEXT NOT NULL,
+    dtype TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX vector_sets_run ON vector_sets(run_id);
+CREATE INDEX vector_sets_lookup ON vector_sets(kind, collection_id, encoder);
+CREATE INDEX vector_sets_source ON vector_sets(source_run_id);
+
+CREATE TABLE results (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    query_id INTEGER NOT NULL REFERENCES queries(id),
+    rank INTEGER NOT NULL,
+    passage_id INTEGER NOT NULL REFERENCES passages(id),
+    score REAL NOT NULL,
+    PRIMARY KEY (run_id, query_id, rank)
+) WITHOUT ROWID;
+CREATE INDEX results_passage ON results(passage_id);
+CREATE INDEX results_query ON results(query_id);
+
+CREATE TABLE query_metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    query_id INTEGER NOT NULL REFERENCES queries(id),
+    measure TEXT NOT NULL,
+    value REAL NOT NULL,
+    eval_run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    PRIMARY KEY (run_id, measure, query_id)
+) WITHOUT ROWID;
+CREATE INDEX query_metrics_query ON query_metrics(query_id);
+CREATE INDEX query_metrics_eval ON query_metrics(eval_run_id);
+
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    title, text, content='passages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+    INSERT INTO passages_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, text)
+    VALUES ('delete', old.id, old.title, old.text);
+END;
+CREATE TRIGGER passages_au AFTER UPDATE ON passages BEGIN
+    INSERT INTO passages_fts(passages_fts, rowid, title, text)
+    VALUES ('delete', old.id, old.title, old.text);
+    INSERT INTO passages_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+END;
+
+-- Generated queries come in every script; trigram matching works without word boundaries.
+CREATE VIRTUAL TABLE generations_fts USING fts5(
+    text, content='generations', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER generations_ai AFTER INSERT ON generations BEGIN
+    INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER generations_ad AFTER DELETE ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER generations_au AFTER UPDATE ON generations BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
+END;
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1,)
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,226 @@
+"""Vector sets: usearch index files (inner-product metric, keys = our integer ids).
+
+usearch reports ``1 - dot`` as the distance for the ``ip`` metric; callers that need scores
+use :func:`scores_from_distances`. Files are written beside the database, under a temporary
+name first, and registered in ``vector_sets`` with their SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from store.db import Store
+from store.errors import NotFoundError, StoreError
+from store.records import VectorSet
+from store.runs import now
+
+ADD_BATCH = 65_536
+
+
+class VectorWriter:
+    """Streams vectors into a new usearch file, then registers it (see :func:`vector_writer`)."""
+
+    def __init__(self, store: Store, path: Path, dim: int) -> None:
+        from usearch.index import Index
+
+        self.store = store
+        self.path = path
+        self.dim = dim
+        self.count = 0
+        self._keys: set[int] = set()
+        self.index = Index(ndim=dim, metric="ip", dtype="f32")
+
+    def add(self, keys: np.ndarray | Sequence[int], vectors: np.ndarray) -> None:
+        """Add a batch; keys must be new to this file."""
+        keys = np.ascontiguousarray(keys, dtype=np.uint64)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape != (len(keys), self.dim):
+            raise StoreError(
+                f"{len(keys)} keys for vectors of shape {vectors.shape}, "
+                f"expected ({len(keys)}, {self.dim})"
+            )
+        fresh = set(keys.tolist())
+        if len(fresh) != len(keys) or fresh & self._keys:
+            raise StoreError("vector keys must be unique within a vector set")
+        self._keys |= fresh
+        for start in range(0, len(keys), ADD_BATCH):
+            self.index.add(keys[start : start + ADD_BATCH], vectors[start : start + ADD_BATCH])
+        self.count += len(keys)
+
+
+@contextmanager
+def vector_writer(
+    store: Store,
+    *,
+    run_id: int,
+    kind: str,
+    collection_id: int,
+    encoder: str,
+    encoder_config: dict[str, Any],
+    dim: int,
+    source_run_id: int | None = None,
+) -> Iterator[VectorWriter]:
+    """Write a vector set: add batches inside the block; on success the file is saved under
+    its final name and registered, on failure nothing is left behind."""
+    store.vectors_dir.mkdir(parents=True, exist_ok=True)
+    path = store.vectors_dir / f"run{run_id}-{kind}.usearch"
+    partial = path.with_suffix(".partial")
+    writer = VectorWriter(store, path, dim)
+    try:
+        yield writer
+        writer.index.save(str(partial))
+        os.replace(partial, path)
+        with store.transaction():
+            store.execute(
+                "INSERT INTO vector_sets (run_id, kind, collection_id, source_run_id, encoder, "
+                "encoder_config, dim, metric, dtype, count, path, sha256, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'ip', 'f32', ?, ?, ?, ?)",
+                (
+                    run_id,
+                    kind,
+                    collection_id,
+                    source_run_id,
+                    encoder,
+                    json.dumps(encoder_config, sort_keys=True),
+                    dim,
+                    writer.count,
+                    os.path.relpath(path, store.path.parent),
+                    file_sha256(path),
+                    now(),
+                ),
+            )
+    except BaseException:
+        for leftover in (partial, path):
+            leftover.unlink(missing_ok=True)
+        raise
+
+
+def write_vector_set(
+    store: Store,
+    *,
+    run_id: int,
+    kind: str,
+    collection_id: int,
+    encoder: str,
+    encoder_config: dict[str, Any],
+    keys: np.ndarray,
+    vectors: np.ndarray,
+    source_run_id: int | None = None,
+) -> VectorSet:
+    """Write vectors already in memory as one vector set."""
+    with vector_writer(
+        store,
+        run_id=run_id,
+        kind=kind,
+        collection_id=collection_id,
+        encoder=encoder,
+        encoder_config=encoder_config,
+        dim=vectors.shape[1],
+        source_run_id=source_run_id,
+    ) as writer:
+        writer.add(keys, vectors)
+    return run_vector_set(store, run_id, kind)
+
+
+def get_vector_set(store: Store, vector_set_id: int) -> VectorSet:
+    """A vector set by id."""
+    rows = store.rows("SELECT * FROM vector_sets WHERE id = ?", (vector_set_id,))
+    if not rows:
+        raise NotFoundError(f"no vector set {vector_set_id}")
+    return VectorSet.from_row(rows[0])
+
+
+def run_vector_set(store: Store, run_id: int, kind: str) -> VectorSet:
+    """The vector set of a given kind that a run wrote."""
+    rows = store.rows(
+        "SELECT * FROM vector_sets WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        (run_id, kind),
+    )
+    if not rows:
+        raise NotFoundError(f"run {run_id} wrote no {kind} vectors")
+    return VectorSet.from_row(rows[0])
+
+
+def find_vector_sets(
+    store: Store, *, kind: str, collection_id: int, encoder: str, source_run_id: int | None = None
+) -> list[VectorSet]:
+    """Vector sets of finished runs that match, newest first."""
+    rows = store.rows(
+        "SELECT v.* FROM vector_sets v JOIN runs r ON r.id = v.run_id "
+        "WHERE v.kind = ? AND v.collection_id = ? AND v.encoder = ? AND r.status = 'done' "
+        "AND v.source_run_id IS ? ORDER BY v.id DESC",
+        (kind, collection_id, encoder, source_run_id),
+    )
+    return [VectorSet.from_row(row) for row in rows]
+
+
+def vector_path(store: Store, vector_set: VectorSet) -> Path:
+    """Absolute path of a vector set's file."""
+    return store.path.parent / vector_set.path
+
+
+def open_index(store: Store, vector_set: VectorSet, *, verify: bool = False) -> Any:
+    """The usearch index of a vector set, memory-mapped read-only."""
+    from usearch.index import Index
+
+    path = vector_path(store, vector_set)
+    if not path.exists():
+        raise StoreError(
+            f"{path}: vector file of vector set {vector_set.id} is missing; "
+            "rebuild it (rerun the step that wrote it)"
+        )
+    if verify and file_sha256(path) != vector_set.sha256:
+        raise StoreError(
+            f"{path}: checksum differs from the one recorded; the file changed "
+            "after it was written; rebuild it"
+        )
+    index = Index.restore(str(path), view=True)
+    if index is None or len(index) != vector_set.count or index.ndim != vector_set.dim:
+        raise StoreError(
+            f"{path}: holds {0 if index is None else len(index)} vectors, "
+            f"{vector_set.count} recorded; rebuild it"
+        )
+    return index
+
+
+def load_vectors(index: Any, keys: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Vectors for keys, in key order; every key must be present."""
+    keys = np.asarray(keys, dtype=np.uint64)
+    if len(keys) == 0:
+        return np.zeros((0, index.ndim), dtype=np.float32)
+    present = np.asarray(index.contains(keys), dtype=bool)
+    if not present.all():
+        missing = keys[~present][:5].tolist()
+        raise StoreError(f"{int((~present).sum())} keys have no vector (e.g. {missing})")
+    return np.asarray(index.get(keys), dtype=np.float32).reshape(len(keys), index.ndim)
+
+
+def scores_from_distances(distances: np.ndarray) -> np.ndarray:
+    """Inner-product scores from usearch ``ip`` distances (``distance = 1 - dot``)."""
+    return 1.0 - distances.astype(np.float64)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def remove_files(store: Store, relative_paths: Sequence[str]) -> None:
+    """Delete vector files that no registered vector set points at any more."""
+    for relative in relative_paths:
+        still = store.scalar("SELECT count(*) FROM vector_sets WHERE path = ?", (relative,))
+        path = store.path.parent / relative
+        if not still and path.exists():
+            path.unlink()

@@ -1,0 +1,1 @@
+"""Presentation for xqg: the ``xqg`` command line (and, next, the Textual app)."""
