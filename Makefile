@@ -6,11 +6,14 @@ STAMP := $(VENV)/.installed
 # The CPU build of torch; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
 SHARED := $(abspath ../shared/data)
+# NLTK's Punkt data for R@kt: the local copy when there is one (online it is downloaded).
+ifneq ($(wildcard $(SHARED)/nltk_data),)
 export NLTK_DATA ?= $(SHARED)/nltk_data
+endif
 DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
-.PHONY: install demo test lint bench-search clean
+.PHONY: install demo test lint clean
 
 install: $(STAMP)
 
@@ -24,7 +27,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/xqg demo --db $(DEMO_DB) $(if $(XQUAD),--xquad $(XQUAD),)
 
-test: $(STAMP)
+test: lint
 	XQG_SHARED_DATA=$(SHARED) $(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -38,7 +38,8 @@ def rank(
     depth = min(depth, len(index))
     matches = index.search(query_vectors, depth, exact=exact)
     keys = np.asarray(matches.keys, dtype=np.int64).reshape(len(query_vectors), -1)
-    counts = np.asarray(matches.counts).reshape(-1)
+    # usearch answers one query with Matches (no counts), several with BatchMatches.
+    counts = np.asarray(getattr(matches, "counts", [keys.shape[1]])).reshape(-1)
     if (counts < depth).any():
         raise RuntimeError(f"search returned {int(counts.min())} of {depth} passages")
     passage_vectors = vectors.load_vectors(index, keys.reshape(-1)).reshape(

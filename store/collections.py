@@ -154,6 +154,9 @@ def add_answers(store: Store, collection_id: int, records: Iterable[AnswerRecord
             "LEFT JOIN queries q ON q.collection_id = ? AND q.qid = i.qid",
             (collection_id,),
         )
+        store.execute(
+            "CREATE INDEX temp.resolved_answers_key ON resolved_answers (query_id, position)"
+        )
         try:
             unknown = [
                 r["qid"]
@@ -167,7 +170,8 @@ def add_answers(store: Store, collection_id: int, records: Iterable[AnswerRecord
                 "SELECT DISTINCT r.qid FROM temp.resolved_answers r JOIN answers a "
                 "USING (query_id) WHERE NOT EXISTS (SELECT 1 FROM temp.resolved_answers s "
                 "WHERE s.query_id = a.query_id AND s.position = a.position AND s.text = a.text) "
-                "LIMIT 3"
+                "OR NOT EXISTS (SELECT 1 FROM answers b WHERE b.query_id = r.query_id "
+                "AND b.position = r.position AND b.text = r.text) LIMIT 3"
             )
             _refuse("answer list of query", [r["qid"] for r in clash])
             return store.execute(

@@ -33,16 +33,6 @@ def get_results(
     return found
 
 
-def result_query_ids(store: Store, run_id: int) -> list[int]:
-    """Ids of the queries a search run answered."""
-    return [
-        int(r[0])
-        for r in store.execute(
-            "SELECT DISTINCT query_id FROM results WHERE run_id = ? ORDER BY query_id", (run_id,)
-        )
-    ]
-
-
 def put_query_metrics(
     store: Store, eval_run_id: int, rows: Iterable[tuple[int, int, str, float]]
 ) -> int:

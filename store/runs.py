@@ -125,7 +125,7 @@ def get_run(store: Store, ref: int | str, *, kind: str | None = None) -> Run:
         raise NotFoundError(f"no run {text!r} in {store.path}; `xqg runs` lists them")
     run = Run.from_row(rows[0])
     if kind is not None and run.kind != kind:
-        raise NotFoundError(f"run {run.name!r} is a {run.kind} run, not a {kind} run")
+        raise NotFoundError(f"run {run.name!r} is of kind {run.kind}; expected kind {kind}")
     return run
 
 

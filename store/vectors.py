@@ -103,41 +103,6 @@ def vector_writer(
         raise
 
 
-def write_vector_set(
-    store: Store,
-    *,
-    run_id: int,
-    kind: str,
-    collection_id: int,
-    encoder: str,
-    encoder_config: dict[str, Any],
-    keys: np.ndarray,
-    vectors: np.ndarray,
-    source_run_id: int | None = None,
-) -> VectorSet:
-    """Write vectors already in memory as one vector set."""
-    with vector_writer(
-        store,
-        run_id=run_id,
-        kind=kind,
-        collection_id=collection_id,
-        encoder=encoder,
-        encoder_config=encoder_config,
-        dim=vectors.shape[1],
-        source_run_id=source_run_id,
-    ) as writer:
-        writer.add(keys, vectors)
-    return run_vector_set(store, run_id, kind)
-
-
-def get_vector_set(store: Store, vector_set_id: int) -> VectorSet:
-    """A vector set by id."""
-    rows = store.rows("SELECT * FROM vector_sets WHERE id = ?", (vector_set_id,))
-    if not rows:
-        raise NotFoundError(f"no vector set {vector_set_id}")
-    return VectorSet.from_row(rows[0])
-
-
 def run_vector_set(store: Store, run_id: int, kind: str) -> VectorSet:
     """The vector set of a given kind that a run wrote."""
     rows = store.rows(

@@ -36,9 +36,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_error(error: Exception) -> int:
     from pipelines.errors import InputError, StepError
-    from store.errors import ConflictError, StoreError
+    from store.errors import ConflictError, NotFoundError, StoreError
 
-    if isinstance(error, (InputError, ConflictError)):
+    if isinstance(error, (InputError, ConflictError, NotFoundError)):
         _error(str(error))
         return EXIT_BAD_INPUT
     if isinstance(error, (StepError, StoreError)):
@@ -50,7 +50,7 @@ def _report_error(error: Exception) -> int:
 def _error(message: str) -> None:
     from xqg_tui.console import err
 
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

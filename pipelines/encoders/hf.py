@@ -17,24 +17,32 @@ class HFEncoder:
 
     def __init__(self, config: EncoderConfig) -> None:
         import torch
+        from safetensors import SafetensorError
         from transformers import AutoModel, AutoTokenizer
 
         self.config = config
         source = config.name.removeprefix("hf:")
         self.device = _device(config.device, torch)
+        advice = (
+            "Give a local folder with config.json, model.safetensors and a tokenizer, "
+            "or a model id reachable online"
+        )
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(
                 source, trust_remote_code=config.trust_remote_code
             )
+            # transformers 5 builds an empty tokenizer from config.json alone when the
+            # tokenizer files are missing: every word would be [UNK].
+            if len(self.tokenizer) <= len(self.tokenizer.all_special_tokens):
+                raise StepError(
+                    f"cannot load encoder {source!r}: its tokenizer has no vocabulary "
+                    f"(tokenizer files missing?). {advice}"
+                )
             model = AutoModel.from_pretrained(
                 source, use_safetensors=True, trust_remote_code=config.trust_remote_code
             )
-        except (OSError, ValueError) as error:
-            raise StepError(
-                f"cannot load encoder {source!r}: {error}. Give a local folder with "
-                "config.json, model.safetensors and a tokenizer, or a model id "
-                "reachable online"
-            ) from error
+        except (OSError, ValueError, SafetensorError) as error:
+            raise StepError(f"cannot load encoder {source!r}: {error}. {advice}") from error
         dtype = _dtype(self.device, torch)
         self.model = model.to(device=self.device, dtype=dtype).eval()
         self.dim = int(model.config.hidden_size)

@@ -34,13 +34,13 @@ def read_xquad(directory: str | Path, languages: list[str] | None = None) -> Dat
     english = _questions(files["en"])
     dataset = Dataset(source="xquad", files=[str(files[lang]) for lang in wanted])
     dataset.passages = _passages(files["en"])
-    docid_of = {qid: docid for qid, (docid, _, _) in english.items()}
+    docid_of = {qid: docid for qid, (docid, _, _, _) in english.items()}
     for lang in wanted:
         questions = english if lang == "en" else _questions(files[lang])
-        for qid, (_, text, _) in questions.items():
+        for qid, (_, text, _, spot) in questions.items():
             if qid not in docid_of:
                 raise InputError(
-                    f"question id {qid!r} is not in xquad.en.json; the files "
+                    f"{spot}: question id {qid!r} is not in xquad.en.json; the files "
                     "must be translations of one another",
                     files[lang],
                 )
@@ -110,9 +110,9 @@ def _passages(path: Path) -> list[PassageRecord]:
     ]
 
 
-def _questions(path: Path) -> dict[str, tuple[str, str, tuple[str, ...]]]:
-    """Question id -> (docid, question, answers)."""
-    questions: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+def _questions(path: Path) -> dict[str, tuple[str, str, tuple[str, ...], str]]:
+    """Question id -> (docid, question, answers, JSON path of its first occurrence)."""
+    questions: dict[str, tuple[str, str, tuple[str, ...], str]] = {}
     for docid, _, _, qas, where in _paragraphs(path):
         for i, qa in enumerate(qas):
             spot = f"{where}.qas[{i}]"
@@ -130,5 +130,5 @@ def _questions(path: Path) -> dict[str, tuple[str, str, tuple[str, ...]]]:
                     "content; ids must be unique",
                     path,
                 )
-            questions.setdefault(qid, (docid, text, answers))
+            questions.setdefault(qid, (docid, text, answers, spot))
     return questions

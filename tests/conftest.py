@@ -1,0 +1,135 @@
+"""Fixtures shared by every test: the real data folder and fresh databases."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from store import Store, open_store
+from store.records import VectorSet
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("XQG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+# R@kt tokenises with NLTK's Punkt data, which ships with the shared data here.
+os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The read-only folder of real datasets (XQuAD, XNLI, XOR-TyDi, MIRACL, Punkt)."""
+    if not (SHARED_DATA / "xquad" / "xquad.en.json").exists():
+        raise RuntimeError(f"real data not found at {SHARED_DATA}; set XQG_SHARED_DATA")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Path of a database that does not exist yet."""
+    return tmp_path / "xqg.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    """A fresh, migrated, empty database."""
+    with open_store(db_path) as opened:
+        yield opened
+
+
+Dump = Callable[[Path], list[tuple[str, list[tuple[object, ...]]]]]
+
+
+@pytest.fixture
+def dump_db() -> Dump:
+    """A function returning every row of every table: to prove that nothing changed."""
+    return _dump
+
+
+def _dump(path: Path) -> list[tuple[str, list[tuple[object, ...]]]]:
+    import sqlite3
+
+    if not path.exists():
+        return []
+    conn = sqlite3.connect(path)
+    try:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%_fts%' "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return [
+            (t, sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)) for t in tables
+        ]
+    finally:
+        conn.close()
+
+
+SMALL_LANGUAGES = ("en", "de", "es")
+SMALL_PARAGRAPHS = 40
+
+
+@pytest.fixture(scope="session")
+def small_xquad(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 40 real XQuAD paragraphs with their questions in en, de and es."""
+    import json
+
+    folder = tmp_path_factory.mktemp("xquad-small")
+    for lang in SMALL_LANGUAGES:
+        document = json.loads((shared_data / "xquad" / f"xquad.{lang}.json").read_text("utf-8"))
+        kept, left = [], SMALL_PARAGRAPHS
+        for article in document["data"]:
+            if left == 0:
+                break
+            paragraphs = article["paragraphs"][:left]
+            kept.append({**article, "paragraphs": paragraphs})
+            left -= len(paragraphs)
+        (folder / f"xquad.{lang}.json").write_text(
+            json.dumps({**document, "data": kept}, ensure_ascii=False), "utf-8"
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_db(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database after the whole demo pipeline ran on the small XQuAD (e5-small, real)."""
+    from pipelines.demo import run_demo
+
+    path = tmp_path_factory.mktemp("demo") / "xqg.db"
+    with open_store(path) as opened:
+        run_demo(opened, small_xquad)
+    return path
+
+
+MakeVectorSet = Callable[[Store, Any, Any], VectorSet]
+
+
+@pytest.fixture
+def make_vector_set() -> MakeVectorSet:
+    """A function that writes vectors as the passage vector set of a new index run."""
+
+    def make(store: Store, keys: Any, vectors: Any) -> VectorSet:
+        from store.collections import ensure_collection
+        from store.runs import start_run
+        from store.vectors import run_vector_set, vector_writer
+
+        collection = ensure_collection(store, "c", "jsonl")
+        run = start_run(store, "index", f"base-{len(keys)}", {}, collection_id=collection.id)
+        with vector_writer(
+            store,
+            run_id=run.id,
+            kind="passages",
+            collection_id=collection.id,
+            encoder="e5-small",
+            encoder_config={"name": "e5-small"},
+            dim=vectors.shape[1],
+        ) as writer:
+            writer.add(keys, vectors)
+        return run_vector_set(store, run.id, "passages")
+
+    return make

@@ -1,0 +1,97 @@
+"""Held-out stand-ins: seeded, per passage, and never leaking into evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.errors import InputError
+from pipelines.generations.heldout import choose_heldout, generate_heldout
+from pipelines.ingest import ingest, read_jsonl, read_xquad
+from store import Store
+from store.generations import get_generations, held_out_query_ids
+
+
+def test_choice_depends_on_seed_and_docid_not_on_order() -> None:
+    pools = {1: ["a", "b", "c", "d"], 2: ["e", "f", "g"], 3: ["h"]}
+    docids = {1: "P#0", 2: "P#1", 3: "P#2"}
+    first = choose_heldout(pools, 2, 13, docids)
+    reordered = choose_heldout(dict(reversed(list(pools.items()))), 2, 13, docids)
+    assert first == reordered
+    assert first[3] == ["h"]  # fewer than k: all of them
+    assert all(len(first[p]) == 2 and set(first[p]) <= set(pools[p]) for p in (1, 2))
+    others = [choose_heldout(pools, 2, seed, docids) for seed in range(20)]
+    assert any(other != first for other in others)
+
+
+@pytest.fixture
+def xquad_store(store: Store, small_xquad: Path) -> Store:
+    ingest(store, read_xquad(small_xquad))
+    return store
+
+
+def test_k_question_ids_per_passage_in_each_language(xquad_store: Store) -> None:
+    run = generate_heldout(xquad_store, "xquad", k=2, languages=["de"], seed=5)
+    rows = get_generations(xquad_store, run.id)
+    per_passage = {}
+    for row in rows:
+        per_passage.setdefault(row.passage_id, []).append(row.position)
+    available = dict(
+        xquad_store.execute(
+            "SELECT r.passage_id, count(DISTINCT q.parallel_id) FROM qrels r "
+            "JOIN queries q ON q.id = r.query_id GROUP BY r.passage_id"
+        )
+    )
+    assert len(per_passage) == 40
+    assert {p: sorted(positions) for p, positions in per_passage.items()} == {
+        p: list(range(min(2, n))) for p, n in available.items()
+    }
+    assert min(available.values()) == 1  # a real paragraph with a single question
+    assert {row.language for row in rows} == {"de"}
+    assert run.params == {
+        "source": "heldout",
+        "collection": "xquad",
+        "k": 2,
+        "seed": 5,
+        "languages": ["de"],
+    }
+    assert run.summary["held_out_question_ids"] == sum(min(2, n) for n in available.values())
+
+
+def test_held_out_questions_cover_every_language_and_never_overlap(xquad_store: Store) -> None:
+    run = generate_heldout(xquad_store, "xquad", k=1)
+    held = held_out_query_ids(xquad_store, [run.id])
+    sources = xquad_store.rows(
+        "SELECT DISTINCT q.parallel_id FROM generations g "
+        "JOIN queries q ON q.id = g.source_query_id WHERE g.run_id = ?",
+        (run.id,),
+    )
+    held_rows = xquad_store.rows(
+        f"SELECT parallel_id, language FROM queries WHERE id IN ({','.join('?' * len(held))})",
+        sorted(held),
+    )
+    assert {r["parallel_id"] for r in held_rows} == {r["parallel_id"] for r in sources}
+    assert len(held_rows) == 40 * 3  # each held-out id in en, de and es
+    evaluated_texts = {
+        r["text"] for r in xquad_store.rows("SELECT id, text FROM queries") if r["id"] not in held
+    }
+    generated = {g.text for g in get_generations(xquad_store, run.id)}
+    assert generated.isdisjoint(evaluated_texts)
+    assert {g.language for g in get_generations(xquad_store, run.id)} == {"de", "es"}
+
+
+def test_bad_requests_are_refused(xquad_store: Store, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="k must be at least 1"):
+        generate_heldout(xquad_store, "xquad", k=0)
+    with pytest.raises(InputError, match=r"no queries in languages \['fi'\]"):
+        generate_heldout(xquad_store, "xquad", languages=["fi"])
+    plain = tmp_path / "plain.jsonl"
+    plain.write_text(
+        '{"type": "passage", "docid": "d1", "text": "x"}\n'
+        '{"type": "query", "qid": "q1", "lang": "de", "text": "y", '
+        '"relevant": ["d1"]}\n'
+    )
+    ingest(xquad_store, read_jsonl(plain), "plain")
+    with pytest.raises(InputError, match="no parallel question ids"):
+        generate_heldout(xquad_store, "plain")
