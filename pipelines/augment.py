@@ -110,6 +110,7 @@ def augment(
         "per_language": per_language,
         "center": center,
         "encoder": base.encoder_config,
+        "runtime": base_run.params["runtime"],
     }
 
     def body(run: Run) -> dict[str, Any]:
@@ -143,7 +144,7 @@ def _build(
         raise InputError(
             f"generation run {gen_run.name!r} has no generated queries in the chosen languages"
         )
-    encoder = load_encoder(EncoderConfig.from_identity(base.encoder_config))
+    encoder = load_encoder(EncoderConfig.from_identity(base.encoder_config, params["runtime"]))
     texts = {g.id: g.text for g in chosen}
     query_vectors = cached_vectors(
         store,

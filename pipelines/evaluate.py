@@ -70,6 +70,7 @@ class EvaluationReport:
     metrics: dict[str, dict[str, dict[str, float]]]
     queries: dict[str, dict[str, int]]
     tests: list[Comparison] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def baseline(self) -> str:
@@ -104,6 +105,7 @@ class EvaluationReport:
             "metrics": self.metrics,
             "queries": self.queries,
             "tests": tests,
+            "warnings": self.warnings,
         }
 
 
@@ -122,6 +124,8 @@ def evaluate(
     chosen = [require_done(runs.get_run(store, ref, kind="search")) for ref in search_runs]
     if len({run.id for run in chosen}) != len(chosen):
         raise InputError("a search run is named twice")
+    if len({run.collection_id for run in chosen}) != 1:
+        raise InputError("the search runs ranked different collections; compare runs of one")
     for measure in measures:
         parse_measure(measure)
     names = [kt_measure(k) for k in kt] + list(measures)
@@ -193,6 +197,7 @@ def build_report(
         q.id: q.language for q in collections.get_queries(store, search_runs[0].collection_id or 0)
     }
     stored = {run.name: results.get_query_metrics(store, run.id, measures) for run in search_runs}
+    stored, warnings = _on_common_queries(stored)
     languages = sorted(
         {
             language_of[q]
@@ -207,6 +212,7 @@ def build_report(
         languages=languages,
         metrics={},
         queries={},
+        warnings=warnings,
     )
     for run_name, by_measure in stored.items():
         report.metrics[run_name] = _means(by_measure, language_of, languages, measures)
@@ -224,6 +230,30 @@ def build_report(
                 )
             )
     return report
+
+
+def _on_common_queries(
+    stored: dict[str, dict[str, dict[int, float]]],
+) -> tuple[dict[str, dict[str, dict[int, float]]], list[str]]:
+    """Keep only the queries every run answered, so that means are comparable."""
+    answered = {
+        run: {q for by_query in by_measure.values() for q in by_query}
+        for run, by_measure in stored.items()
+    }
+    common = set.intersection(*answered.values())
+    if all(queries == common for queries in answered.values()):
+        return stored, []
+    counts = ", ".join(f"{run}: {len(queries)}" for run, queries in answered.items())
+    warning = (
+        f"the runs answered different queries ({counts}); every number here is over the "
+        f"{len(common)} queries all of them answered. Search the baseline with "
+        "--exclude-heldout RUN when the other runs come from a heldout generation run"
+    )
+    kept = {
+        run: {m: {q: v for q, v in by_query.items() if q in common} for m, by_query in bm.items()}
+        for run, bm in stored.items()
+    }
+    return kept, [warning]
 
 
 def _means(

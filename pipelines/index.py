@@ -31,7 +31,7 @@ def build_index(
         raise InputError(
             f"collection {found.name!r} has no passages to index; ingest a corpus first"
         )
-    params = {"collection": found.name, "encoder": config.identity()}
+    params = {"collection": found.name, "encoder": config.identity(), "runtime": config.runtime()}
 
     def body(run: Run) -> dict[str, Any]:
         started = time.perf_counter()

@@ -97,7 +97,9 @@ def search(
         ]
         if not queries:
             raise InputError("no queries to search (check --langs/--split and held-out runs)")
-        encoder = load_encoder(EncoderConfig.from_identity(vector_set.encoder_config))
+        encoder = load_encoder(
+            EncoderConfig.from_identity(vector_set.encoder_config, index_run.params["runtime"])
+        )
         texts = {q.id: q.text for q in queries}
         query_vectors = cached_vectors(
             store,

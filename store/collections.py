@@ -174,11 +174,16 @@ def add_answers(store: Store, collection_id: int, records: Iterable[AnswerRecord
                 "AND b.position = r.position AND b.text = r.text) LIMIT 3"
             )
             _refuse("answer list of query", [r["qid"] for r in clash])
-            return store.execute(
+            new_queries = store.scalar(
+                "SELECT count(DISTINCT query_id) FROM temp.resolved_answers r WHERE NOT EXISTS "
+                "(SELECT 1 FROM answers a WHERE a.query_id = r.query_id)"
+            )
+            store.execute(
                 "INSERT OR IGNORE INTO answers (query_id, position, text) "
                 "SELECT query_id, position, text FROM temp.resolved_answers r WHERE NOT EXISTS "
                 "(SELECT 1 FROM answers a WHERE a.query_id = r.query_id)"
-            ).rowcount
+            )
+            return int(new_queries)
         finally:
             store.execute("DROP TABLE temp.resolved_answers")
 

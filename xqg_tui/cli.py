@@ -48,9 +48,12 @@ def _report_error(error: Exception) -> int:
 
 
 def _error(message: str) -> None:
+    from rich.markup import escape
+
     from xqg_tui.console import err
 
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # Messages quote user data (ids, file names) that may look like rich markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -414,9 +417,13 @@ def _integers(text: str, flag: str) -> list[int]:
 def _print_report(
     report: Any, show: list[str] | None, json_path: str | None, markdown_path: str | None
 ) -> None:
-    from xqg_tui.console import out
+    from rich.markup import escape
+
+    from xqg_tui.console import err, out
     from xqg_tui.report import markdown, rich_tables
 
+    for warning in report.warnings:
+        err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
     default = [m for m in ("MRR@10", "R@2kt") if m in report.measures]
     for table in rich_tables(report, show or default or report.measures[:1]):
         out.print(table)

@@ -91,6 +91,7 @@ def markdown(report: EvaluationReport) -> str:
         "",
         f"Baseline: `{report.baseline}`. {footnote()}.",
         "",
+        *[f"> WARNING: {warning}\n" for warning in report.warnings],
     ]
     for measure in report.measures:
         headers = _headers(report)

@@ -12,6 +12,7 @@ from pipelines.errors import InputError
 from pipelines.progress import Advance
 
 Pooling = Literal["cls", "mean"]
+RUNTIME_FIELDS = ("batch_size", "device", "trust_remote_code")
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,18 @@ class EncoderConfig:
         if self.name == "e5-small":
             return {"name": self.name, "passage_title": self.passage_title}
         fields = asdict(self)
-        for key in ("batch_size", "device", "trust_remote_code"):
+        for key in RUNTIME_FIELDS:
             fields.pop(key)
         return fields
 
+    def runtime(self) -> dict[str, Any]:
+        """The settings that do not shape the vectors but that later steps must reuse."""
+        return {key: getattr(self, key) for key in RUNTIME_FIELDS}
+
     @classmethod
-    def from_identity(cls, identity: dict[str, Any], **runtime: Any) -> EncoderConfig:
-        """Rebuild a config from a stored identity plus runtime-only settings."""
-        return cls(**identity, **runtime)
+    def from_identity(cls, identity: dict[str, Any], runtime: dict[str, Any]) -> EncoderConfig:
+        """Rebuild a config from a stored identity plus the stored runtime settings."""
+        return cls(**identity, **{k: v for k, v in runtime.items() if k in RUNTIME_FIELDS})
 
 
 class Encoder(Protocol):

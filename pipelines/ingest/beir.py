@@ -54,6 +54,7 @@ def _read_qrels(folder: Path, dataset: Dataset, docids: UniqueIds) -> dict[str, 
     if not files:
         raise InputError("no qrels/*.tsv files; expected e.g. qrels/test.tsv", folder)
     splits: dict[str, str] = {}
+    judged: dict[tuple[str, str], tuple[int, str]] = {}  # across files: score, first file
     for path in files:
         dataset.files.append(str(path))
         unique = UniqueIds("qrel")
@@ -68,8 +69,17 @@ def _read_qrels(folder: Path, dataset: Dataset, docids: UniqueIds) -> dict[str, 
                 if docid not in docids:
                     raise InputError(f"passage {docid!r} is not in corpus.jsonl", path, number)
                 if unique.is_new(f"{qid}\t{docid}", relevance, path, number):
-                    dataset.qrels.append(QrelRecord(qid, docid, relevance))
-                    splits.setdefault(qid, path.stem)
+                    score, first = judged.setdefault((qid, docid), (relevance, path.name))
+                    if score != relevance:
+                        raise InputError(
+                            f"query {qid!r} and passage {docid!r} are judged {score} in "
+                            f"{first} but {relevance} here; a pair needs one score",
+                            path,
+                            number,
+                        )
+                    if first == path.name:
+                        dataset.qrels.append(QrelRecord(qid, docid, relevance))
+                        splits.setdefault(qid, path.stem)
     return splits
 
 

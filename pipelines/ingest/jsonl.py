@@ -50,7 +50,7 @@ def _read_query(
         qid=qid,
         language=normalize_language(text_field(record, "lang", path, line), str(path), line),
         text=text_field(record, "text", path, line),
-        split=text_field(record, "split", path, line, required=False, default="test"),
+        split=text_field(record, "split", path, line, required=False).strip() or "test",
         parallel_id=text_field(record, "parallel_id", path, line, required=False) or None,
     )
     answers = answer_list(record["answers"], path, line) if "answers" in record else ()

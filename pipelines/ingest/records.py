@@ -117,4 +117,7 @@ def answer_list(value: Any, path: Path, line: int) -> tuple[str, ...]:
     """A list of answer strings, duplicates removed in order."""
     if not isinstance(value, list) or not all(isinstance(a, str) for a in value):
         raise InputError("field 'answers' must be a list of strings", path, line)
+    if any(not answer.strip() for answer in value):
+        # An empty answer is a substring of every text: R@kt would count a hit for nothing.
+        raise InputError("field 'answers' holds an empty string; remove it", path, line)
     return tuple(dict.fromkeys(value))

@@ -27,12 +27,16 @@ def read_xquad(directory: str | Path, languages: list[str] | None = None) -> Dat
     files = _language_files(directory)
     if "en" not in files:
         raise InputError("needs xquad.en.json (the English paragraphs and answers)", directory)
-    wanted = sorted(files) if languages is None else languages
+    wanted = (
+        sorted(files) if languages is None else [normalize_language(code) for code in languages]
+    )
     missing = [lang for lang in wanted if lang not in files]
     if missing:
         raise InputError(f"no file for languages {missing}; expected xquad.<lang>.json", directory)
     english = _questions(files["en"])
-    dataset = Dataset(source="xquad", files=[str(files[lang]) for lang in wanted])
+    # The English file always counts: it gives the passages and the answers.
+    read = sorted({"en", *wanted})
+    dataset = Dataset(source="xquad", files=[str(files[lang]) for lang in read])
     dataset.passages = _passages(files["en"])
     docid_of = {qid: docid for qid, (docid, _, _, _) in english.items()}
     for lang in wanted:

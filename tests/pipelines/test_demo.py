@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.augment import augment
 from pipelines.demo import run_demo
-from pipelines.evaluate import build_report
+from pipelines.evaluate import build_report, evaluate
 from pipelines.search import search
 from store import open_store
 from store.results import get_results
@@ -47,6 +47,8 @@ def test_stand_ins_cover_every_passage_once_per_language(demo_db: Path) -> None:
     assert [(r["language"], r["generations"]) for r in rows] == [("de", 40), ("es", 40)]
     assert xqg.summary["per_passage"]["min"] == xqg.summary["per_passage"]["max"] == 2
     assert xqg.summary["warnings"] == []
+    # Later steps rebuild the encoder with the index's runtime settings, not defaults.
+    assert xqg.params["runtime"] == {"batch_size": 32, "device": "auto", "trust_remote_code": False}
 
 
 def test_no_held_out_question_is_ever_evaluated(demo_db: Path) -> None:
@@ -117,3 +119,23 @@ def test_a_second_run_reuses_every_finished_step(demo_db: Path, small_xquad: Pat
         run_demo(store, small_xquad)
         after = [(r.id, r.ended_at) for r in list_runs(store)]
     assert after == before
+
+
+def test_runs_over_different_queries_are_compared_on_the_common_ones(demo_db: Path) -> None:
+    with open_store(demo_db) as store:
+        search(store, "demo-baseline", depth=50, name="t-search-all")  # held-out ids included
+        report = evaluate(
+            store, ["t-search-all", "demo-search-xqg-sum"], measures=["MRR@10"], kt=[2000]
+        )
+        fair = build_report(
+            store,
+            [get_run(store, "demo-search-baseline"), get_run(store, "demo-search-xqg-sum")],
+            ["MRR@10", "R@2kt"],
+        )
+    assert len(report.warnings) == 1
+    assert "answered different queries" in report.warnings[0]
+    assert report.queries["t-search-all"] == fair.queries["demo-search-baseline"]
+    assert report.metrics["t-search-all"]["de"]["MRR@10"] == pytest.approx(
+        fair.metrics["demo-search-baseline"]["de"]["MRR@10"]
+    )
+    assert fair.warnings == []

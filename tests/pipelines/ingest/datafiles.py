@@ -1,0 +1,59 @@
+"""Data files and database tables as the ingest tests read them (fixtures: conftest.py)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sqlite3
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+Cli = Callable[..., tuple[int, str, str]]
+Sql = Callable[..., list[tuple[Any, ...]]]
+ExpectBadInput = Callable[[list[str], str], None]
+
+TABLES = ("collections", "passages", "queries", "qrels", "answers")
+
+
+def table_counts(db_path: Path) -> dict[str, int]:
+    """Rows per data table."""
+    conn = sqlite3.connect(db_path)
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+    finally:
+        conn.close()
+
+
+def last_run(db_path: Path) -> dict[str, Any]:
+    """The newest run record, its JSON columns decoded."""
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = dict(conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT 1").fetchone())
+    finally:
+        conn.close()
+    row["params"] = json.loads(row["params"])
+    row["summary"] = json.loads(row["summary"])
+    return row
+
+
+def write_jsonl(path: Path, records: Iterable[Any]) -> Path:
+    """One JSON value per line (non-ASCII text kept as is, as real files have it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    return path
+
+
+@functools.cache
+def _xquad(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def xquad_paragraphs(shared_data: Path, lang: str, article: int = 0) -> list[dict[str, Any]]:
+    """The paragraphs (context and qas) of one article of a real XQuAD file, fresh copies."""
+    document = json.loads(_xquad(shared_data / "xquad" / f"xquad.{lang}.json"))
+    paragraphs: list[dict[str, Any]] = document["data"][article]["paragraphs"]
+    return paragraphs
