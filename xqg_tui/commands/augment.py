@@ -1,0 +1,55 @@
+"""xqg augment: build an xQG index from an index and a generation run."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xqg_tui.commands import context
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the command's parser."""
+    augment = commands.add_parser(
+        "augment", parents=parents, help="build an xQG index from an index and generations"
+    )
+    augment.add_argument("--index", required=True, help="baseline index run")
+    augment.add_argument("--generations", required=True, help="generation run")
+    augment.add_argument("--alpha", type=float, default=0.01)
+    augment.add_argument("--agg", choices=["sum", "mean"], default="sum")
+    augment.add_argument("--langs", help="only generated queries in these languages")
+    augment.add_argument("--per-lang", type=int, help="only the first N per language")
+    augment.add_argument(
+        "--center",
+        action="store_true",
+        help="subtract the mean generated-query vector (uneven counts)",
+    )
+    augment.set_defaults(handler=cmd_augment)
+
+
+def cmd_augment(args: argparse.Namespace) -> int:
+    """xqg augment."""
+    from pipelines.augment import augment
+
+    with context.open_store(args) as store:
+        run = augment(
+            store,
+            args.index,
+            args.generations,
+            alpha=args.alpha,
+            aggregation=args.agg,
+            languages=context.languages(args.langs),
+            per_language=args.per_lang,
+            center=args.center,
+            name=args.name,
+            progress=context.progress(),
+        )
+    per = run.summary["per_passage"]
+    context.done(
+        run,
+        f"xQG index of {run.summary['passages']} passages from "
+        f"{run.summary['generations_used']} generated queries "
+        f"(per passage: min {per['min']}, mean {per['mean']}, max {per['max']})",
+        args.db,
+    )
+    return 0

@@ -1,0 +1,73 @@
+"""What every command needs: the database it opens, progress bars, messages, reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The database named by ``--db`` (created only by commands that add data)."""
+    from store import open_store as open_database
+
+    return open_database(args.db, create=create)
+
+
+def progress() -> Any:
+    """Progress bars on standard error."""
+    from xqg_tui.console import TerminalProgress
+
+    return TerminalProgress()
+
+
+def languages(text: str | None) -> list[str] | None:
+    """A ``--langs`` value as normalised codes, or None when not given."""
+    from pipelines.languages import parse_languages
+
+    return None if text is None else parse_languages(text)
+
+
+def done(run: Any, what: str, db: str) -> None:
+    """Say what a step did, which run holds it, and where."""
+    from xqg_tui.console import out
+
+    out.print(
+        f"[green]✓[/] {what} — run [bold]{run.name}[/] (id {run.id}) in {db}", highlight=False
+    )
+
+
+def integers(text: str, flag: str) -> list[int]:
+    """Comma-separated positive integers, e.g. ``--kt 2000,5000``."""
+    from pipelines.errors import InputError
+
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as error:
+        raise InputError(f"{flag} expects comma-separated integers, got {text!r}") from error
+    if any(v < 1 for v in values):
+        raise InputError(f"{flag} values must be positive")
+    return values
+
+
+def print_report(
+    report: Any, show: list[str] | None, json_path: str | None, markdown_path: str | None
+) -> None:
+    """Print the evaluation tables (and warnings); write JSON/Markdown files when asked."""
+    from rich.markup import escape
+
+    from xqg_tui.console import err, out
+    from xqg_tui.report import markdown, rich_tables
+
+    for warning in report.warnings:
+        err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
+    default = [m for m in ("MRR@10", "R@2kt") if m in report.measures]
+    for table in rich_tables(report, show or default or report.measures[:1]):
+        out.print(table)
+    if json_path:
+        Path(json_path).write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
+        out.print(f"JSON report: {json_path}")
+    if markdown_path:
+        Path(markdown_path).write_text(markdown(report), encoding="utf-8")
+        out.print(f"Markdown report: {markdown_path}")

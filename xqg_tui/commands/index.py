@@ -1,0 +1,71 @@
+"""xqg index: encode a collection's passages with an encoder."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xqg_tui.commands import context
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the command's parser."""
+    index = commands.add_parser("index", parents=parents, help="encode a collection's passages")
+    index.add_argument("--collection", required=True)
+    index.add_argument(
+        "--encoder", default="e5-small", help="e5-small (bundled) or hf:<model id or local path>"
+    )
+    index.add_argument("--pooling", choices=["cls", "mean"], default="cls")
+    index.add_argument("--normalize", action="store_true", help="L2-normalise vectors")
+    index.add_argument("--query-prefix", default="")
+    index.add_argument("--passage-prefix", default="")
+    index.add_argument("--query-max-length", type=int, default=32)
+    index.add_argument("--passage-max-length", type=int, default=128)
+    index.add_argument("--no-title", action="store_true", help="encode passage text only")
+    index.add_argument("--batch-size", type=int, default=32)
+    index.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    index.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="run the model repository's own code (only for models you trust)",
+    )
+    index.set_defaults(handler=cmd_index)
+
+
+def _encoder_config(args: argparse.Namespace) -> Any:
+    from pipelines.encoders import EncoderConfig
+
+    if args.encoder == "e5-small":
+        return EncoderConfig(passage_title=not args.no_title, batch_size=args.batch_size)
+    name = args.encoder if args.encoder.startswith("hf:") else f"hf:{args.encoder}"
+    return EncoderConfig(
+        name=name,
+        pooling=args.pooling,
+        normalize=args.normalize,
+        query_prefix=args.query_prefix,
+        passage_prefix=args.passage_prefix,
+        query_max_length=args.query_max_length,
+        passage_max_length=args.passage_max_length,
+        passage_title=not args.no_title,
+        batch_size=args.batch_size,
+        device=args.device,
+        trust_remote_code=args.trust_remote_code,
+    )
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """xqg index."""
+    from pipelines.index import build_index
+
+    config = _encoder_config(args)
+    with context.open_store(args) as store:
+        run = build_index(
+            store, args.collection, config, name=args.name, progress=context.progress()
+        )
+    context.done(
+        run,
+        f"indexed {run.summary['passages']} passages ({run.summary['dim']} dims) into "
+        f"{run.summary['path']}",
+        args.db,
+    )
+    return 0

@@ -1,0 +1,51 @@
+"""xqg ingest FORMAT PATH: add a dataset to a collection."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from xqg_tui.commands import context
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the command's parser."""
+    ingest = commands.add_parser("ingest", help="add a dataset to a collection")
+    formats = ingest.add_subparsers(title="formats", metavar="FORMAT", required=True)
+    for fmt, target, about in (
+        ("xquad", "DIR", "XQuAD folder (xquad.<lang>.json)"),
+        ("xor-tydi", "FILE", "XOR-TyDi XOR-Retrieve question file (.jsonl)"),
+        ("beir", "DIR", "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"),
+        ("jsonl", "FILE", "generic JSONL of passages and queries (see README)"),
+    ):
+        sub = formats.add_parser(fmt, parents=parents, help=about)
+        sub.add_argument("path", metavar=target)
+        sub.add_argument("--collection", help="collection name (default: the format name)")
+        if fmt == "xquad":
+            sub.add_argument("--langs", help="only these languages (default: every file)")
+        if fmt == "beir":
+            sub.add_argument("--query-language", help="language of queries without 'lang'")
+        sub.set_defaults(handler=cmd_ingest, format=fmt)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """xqg ingest FORMAT PATH."""
+    from pipelines import ingest
+
+    readers: dict[str, Callable[[], Any]] = {
+        "xquad": lambda: ingest.read_xquad(args.path, context.languages(args.langs)),
+        "xor-tydi": lambda: ingest.read_xor_tydi(args.path),
+        "beir": lambda: ingest.read_beir(args.path, args.query_language),
+        "jsonl": lambda: ingest.read_jsonl(args.path),
+    }
+    dataset = readers[args.format]()  # validated before the database is touched
+    with context.open_store(args, create=True) as store:
+        run = ingest.ingest(
+            store, dataset, args.collection, name=args.name, progress=context.progress()
+        )
+    added = run.summary.get("added", {})
+    context.done(
+        run, "ingested " + ", ".join(f"{n} {kind}" for kind, n in added.items()) + " (new)", args.db
+    )
+    return 0

@@ -1,0 +1,43 @@
+"""xqg runs: every run with its status and summary."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xqg_tui.commands import context
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the command's parser."""
+    runs = commands.add_parser("runs", parents=parents[:1], help="list runs")
+    runs.add_argument("--kind", help="only runs of this kind (ingest, index, generate, ...)")
+    runs.set_defaults(handler=cmd_runs)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """xqg runs."""
+    from rich.table import Table
+
+    from store.runs import list_runs
+    from xqg_tui.console import out
+
+    with context.open_store(args) as store:
+        table = Table(title=f"runs in {args.db}")
+        for column in ("id", "kind", "name", "status", "started", "ended", "summary"):
+            table.add_column(column)
+        for run in list_runs(store, args.kind):
+            summary = ", ".join(
+                f"{k}={v}" for k, v in run.summary.items() if isinstance(v, (int, float, str))
+            )
+            table.add_row(
+                str(run.id),
+                run.kind,
+                run.name,
+                run.status,
+                run.started_at,
+                run.ended_at or "",
+                summary[:80],
+            )
+    out.print(table)
+    return 0

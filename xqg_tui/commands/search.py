@@ -1,0 +1,55 @@
+"""xqg search: rank passages for the queries of a collection."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from xqg_tui.commands import context
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the command's parser."""
+    search = commands.add_parser("search", parents=parents, help="rank passages for queries")
+    search.add_argument("--index", required=True, help="index or augment run")
+    search.add_argument("--langs", help="only queries in these languages")
+    search.add_argument("--split", help="only queries of this split")
+    search.add_argument("--depth", type=int, default=100)
+    search.add_argument("--hnsw", action="store_true", help="approximate HNSW search")
+    search.add_argument(
+        "--exclude-heldout",
+        action="append",
+        default=[],
+        metavar="RUN",
+        help="hold out the queries a heldout generation run used (repeatable)",
+    )
+    search.add_argument("--trec", help="also write a TREC run file")
+    search.set_defaults(handler=cmd_search)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    """xqg search."""
+    from pipelines.search import search, write_trec
+
+    with context.open_store(args) as store:
+        run = search(
+            store,
+            args.index,
+            languages=context.languages(args.langs),
+            splits=[args.split] if args.split else None,
+            depth=args.depth,
+            exact=not args.hnsw,
+            exclude=args.exclude_heldout,
+            name=args.name,
+            progress=context.progress(),
+        )
+        if args.trec:
+            write_trec(store, run.name, args.trec)
+    where = f"; TREC run in {args.trec}" if args.trec else ""
+    context.done(
+        run,
+        f"searched {run.summary['queries']} queries at depth {run.summary['depth']} "
+        f"({run.summary['held_out']} held out){where}",
+        args.db,
+    )
+    return 0
