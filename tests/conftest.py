@@ -13,7 +13,14 @@ from store import Store, open_store
 from store.records import VectorSet
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("XQG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# The real data beside the checkout, else this workplace's copy; XQG_SHARED_DATA overrides.
+SHARED_DATA = Path(
+    os.environ.get("XQG_SHARED_DATA")
+    or next(
+        (p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.is_dir()),
+        ROOT.parent / "shared" / "data",
+    )
+)
 
 # R@kt tokenises with NLTK's Punkt data, which ships with the shared data here.
 os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
