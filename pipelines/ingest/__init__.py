@@ -7,6 +7,7 @@ from typing import Any
 from pipelines.ingest.beir import read_beir
 from pipelines.ingest.jsonl import read_jsonl
 from pipelines.ingest.records import Dataset
+from pipelines.ingest.xnli import read_xnli
 from pipelines.ingest.xor_tydi import read_xor_tydi
 from pipelines.ingest.xquad import read_xquad
 from pipelines.progress import SILENT, Progress
@@ -15,7 +16,15 @@ from store import collections, runs
 from store.db import Store
 from store.records import Run
 
-__all__ = ["Dataset", "ingest", "read_beir", "read_jsonl", "read_xor_tydi", "read_xquad"]
+__all__ = [
+    "Dataset",
+    "ingest",
+    "read_beir",
+    "read_jsonl",
+    "read_xnli",
+    "read_xor_tydi",
+    "read_xquad",
+]
 
 
 def ingest(

@@ -8,6 +8,8 @@ from typing import Any
 
 from xqg_tui.commands import context
 
+KINDS = ("passages", "queries", "qrels", "answers")
+
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the command's parser."""
@@ -16,6 +18,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     for fmt, target, about in (
         ("xquad", "DIR", "XQuAD folder (xquad.<lang>.json)"),
         ("xor-tydi", "FILE", "XOR-TyDi XOR-Retrieve question file (.jsonl)"),
+        ("xnli", "FILE", "XNLI TSV as retrieval with adversarial distractors"),
         ("beir", "DIR", "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"),
         ("jsonl", "FILE", "generic JSONL of passages and queries (see README)"),
     ):
@@ -36,6 +39,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     readers: dict[str, Callable[[], Any]] = {
         "xquad": lambda: ingest.read_xquad(args.path, context.languages(args.langs)),
         "xor-tydi": lambda: ingest.read_xor_tydi(args.path),
+        "xnli": lambda: ingest.read_xnli(args.path),
         "beir": lambda: ingest.read_beir(args.path, args.query_language),
         "jsonl": lambda: ingest.read_jsonl(args.path),
     }
@@ -45,7 +49,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             store, dataset, args.collection, name=args.name, progress=context.progress()
         )
     added = run.summary.get("added", {})
-    context.done(
-        run, "ingested " + ", ".join(f"{n} {kind}" for kind, n in added.items()) + " (new)", args.db
-    )
+    counts = ", ".join(f"{added.get(kind, 0)} {kind}" for kind in KINDS)
+    context.done(run, f"added {counts} to collection {run.params['collection']!r}", args.db)
     return 0

@@ -156,7 +156,7 @@ def test_cli_ingest_with_query_language_and_reingest_adds_nothing(
     code, out, err = cli(*args)
 
     assert (code, err) == (0, "")
-    assert "ingested 15 answers, 5 passages, 15 qrels, 15 queries (new)" in out
+    assert "added 5 passages, 15 queries, 15 qrels, 15 answers to collection" in out
     assert sql("SELECT name, source FROM collections") == [("beir", "beir")]
     counts = table_counts(db_path)
     assert counts == {"collections": 1, "passages": 5, "queries": 15, "qrels": 15, "answers": 15}

@@ -127,7 +127,7 @@ def test_cli_ingest_and_reingest_adds_nothing(
     code, out, err = cli("ingest", "jsonl", path, "--collection", "sb50", "--db", db_path)
 
     assert (code, err) == (0, "")
-    assert "ingested 10 answers, 5 passages, 10 qrels, 10 queries (new)" in out
+    assert "added 5 passages, 10 queries, 10 qrels, 10 answers to collection" in out
     assert sql("SELECT name, source FROM collections") == [("sb50", "jsonl")]
     counts = table_counts(db_path)
     assert counts == {"collections": 1, "passages": 5, "queries": 10, "qrels": 10, "answers": 10}

@@ -79,7 +79,7 @@ def test_cli_ingest_of_dev_and_reingest_adds_nothing(
     code, out, err = cli("ingest", "xor-tydi", shared_data / DEV, "--db", db_path)
 
     assert (code, err) == (0, "")
-    assert "ingested 2110 answers, 0 passages, 0 qrels, 2110 queries (new)" in out
+    assert "added 0 passages, 2110 queries, 0 qrels, 2110 answers to collection" in out
     assert sql("SELECT name, source FROM collections") == [("xor-tydi", "xor-tydi")]
     answer_rows = sum(len(set(r["answers"])) for r in dev_rows)
     counts = table_counts(db_path)

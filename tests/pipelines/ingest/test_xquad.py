@@ -163,7 +163,7 @@ def test_cli_ingest_stores_rows_and_reingest_adds_nothing(
     )
 
     assert (code, err) == (0, "")
-    assert "ingested 2380 answers, 240 passages, 2380 qrels, 2380 queries (new)" in out
+    assert "added 240 passages, 2380 queries, 2380 qrels, 2380 answers to collection" in out
     assert sql("SELECT name, source FROM collections") == [("xquad", "xquad")]
     counts = table_counts(db_path)
     assert counts == {

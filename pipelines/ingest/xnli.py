@@ -1,0 +1,149 @@
+"""XNLI as a cross-lingual retrieval benchmark with adversarial distractors.
+
+Corpus (English): every premise (``{promptID}/premise``) and, as hard distractors, its three
+hypotheses (``{promptID}/entailment``, ``/neutral``, ``/contradiction``): near-duplicates in
+topic and words. Queries (every language but English):
+
+* split ``premise``: the premise in that language; relevant = its English premise;
+* split ``hypothesis-<label>``: a hypothesis in that language; relevant = its premise.
+
+``parallel_id`` links the translations of one sentence, so held-out rules and code-switching
+(which needs the English sentence) work across languages.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from pipelines.errors import InputError
+from pipelines.ingest.records import Dataset, UniqueIds
+from pipelines.languages import normalize_language
+from store.records import PassageRecord, QrelRecord, QueryRecord
+
+COLUMNS = ("language", "gold_label", "sentence1", "sentence2", "pairID", "promptID", "genre")
+LABELS = ("entailment", "neutral", "contradiction")
+
+
+def premise_docid(prompt_id: str) -> str:
+    """Docid of a premise passage."""
+    return f"{prompt_id}/premise"
+
+
+def hypothesis_docid(prompt_id: str, label: str) -> str:
+    """Docid of the hypothesis passage with a given label."""
+    return f"{prompt_id}/{label}"
+
+
+def read_xnli(path: str | Path) -> Dataset:
+    """Read the XNLI dev/test TSV (15 languages, parallel) into the benchmark above."""
+    path = Path(path)
+    rows = _rows(path)
+    english = {r["pairID"]: r for r in rows if r["language"] == "en"}
+    if not english:
+        raise InputError("no English rows; the corpus is built from the English sentences", path)
+    dataset = Dataset(source="xnli", files=[str(path)])
+    dataset.passages = _passages(english, path)
+    premises: dict[str, str] = {}
+    pairs = UniqueIds("pair")
+    for row in rows:
+        key = f"{row['pairID']} ({row['language']})"
+        content = (row["sentence1"], row["sentence2"], row["gold_label"], row["promptID"])
+        if not pairs.is_new(key, content, path, int(row["line"])) or row["language"] == "en":
+            continue
+        source = english.get(row["pairID"])
+        if source is None or source["promptID"] != row["promptID"]:
+            raise InputError(
+                f"pair {row['pairID']!r} ({row['language']}) has no English row "
+                "with the same promptID; XNLI rows must be parallel",
+                path,
+                int(row["line"]),
+            )
+        _add_queries(dataset, row, premises, path)
+    return dataset
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        raise InputError("no such file; expected the XNLI TSV (e.g. xnli.dev.tsv)", path)
+    rows = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader, None)
+        if header is None:
+            raise InputError("file is empty; expected a header and XNLI rows", path)
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise InputError(f"header lacks columns {missing}; expected {list(COLUMNS)}", path, 1)
+        for number, cells in enumerate(reader, start=2):
+            if len(cells) != len(header):
+                raise InputError(
+                    f"expected {len(header)} tab-separated columns, found {len(cells)}",
+                    path,
+                    number,
+                )
+            rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
+    if not rows:
+        raise InputError("no rows after the header", path)
+    return rows
+
+
+def _checked(row: dict[str, str], path: Path, number: int) -> dict[str, str]:
+    if row["gold_label"] not in LABELS:
+        raise InputError(
+            f"gold_label {row['gold_label']!r} is not one of {list(LABELS)}", path, number
+        )
+    for column in ("sentence1", "sentence2", "pairID", "promptID"):
+        if not row[column].strip():
+            raise InputError(f"column {column!r} is empty", path, number)
+    row["language"] = normalize_language(row["language"], str(path), number)
+    row["line"] = str(number)
+    return row
+
+
+def _passages(english: dict[str, dict[str, str]], path: Path) -> list[PassageRecord]:
+    premises: dict[str, str] = {}
+    passages = []
+    for pair_id in sorted(english, key=_number):
+        row = english[pair_id]
+        prompt = row["promptID"]
+        if prompt in premises and premises[prompt] != row["sentence1"]:
+            raise InputError(
+                f"promptID {prompt!r} has two different English premises", path, int(row["line"])
+            )
+        if prompt not in premises:
+            premises[prompt] = row["sentence1"]
+            passages.append(PassageRecord(premise_docid(prompt), "", row["sentence1"]))
+        passages.append(
+            PassageRecord(hypothesis_docid(prompt, row["gold_label"]), "", row["sentence2"])
+        )
+    return passages
+
+
+def _add_queries(
+    dataset: Dataset, row: dict[str, str], premises: dict[str, str], path: Path
+) -> None:
+    language, prompt, pair = row["language"], row["promptID"], row["pairID"]
+    relevant = premise_docid(prompt)
+    premise_qid = f"premise-{prompt}-{language}"
+    if premise_qid not in premises:
+        premises[premise_qid] = row["sentence1"]
+        dataset.queries.append(
+            QueryRecord(premise_qid, language, row["sentence1"], "premise", f"premise-{prompt}")
+        )
+        dataset.qrels.append(QrelRecord(premise_qid, relevant, 1))
+    elif premises[premise_qid] != row["sentence1"]:
+        raise InputError(
+            f"promptID {prompt!r} has two different {language} premises", path, int(row["line"])
+        )
+    qid = f"hypothesis-{pair}-{language}"
+    dataset.queries.append(
+        QueryRecord(
+            qid, language, row["sentence2"], f"hypothesis-{row['gold_label']}", f"hypothesis-{pair}"
+        )
+    )
+    dataset.qrels.append(QrelRecord(qid, relevant, 1))
+
+
+def _number(text: str) -> tuple[int, str]:
+    return (int(text), text) if text.isdigit() else (0, text)
