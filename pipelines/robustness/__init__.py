@@ -1,0 +1,1 @@
+"""Robustness of cross-lingual retrieval: adversarial XNLI benchmarks and query perturbations."""
