@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 Advance = Callable[[int], None]
+# Advances a counting task: (units done, counted items made), e.g. (passages, queries).
+AdvanceCounted = Callable[[int, int], None]
 
 
 class Progress(Protocol):
@@ -34,3 +36,27 @@ class Silent:
 
 
 SILENT: Progress = Silent()
+
+
+@runtime_checkable
+class CountingProgress(Protocol):
+    """A progress sink that also shows a second count and its rate (optional capability)."""
+
+    def counting_task(
+        self, description: str, total: int, counted: str
+    ) -> AbstractContextManager[AdvanceCounted]:
+        """Show a task of ``total`` units that also counts ``counted`` items (e.g. queries)."""
+        ...
+
+
+@contextmanager
+def counting_task(
+    progress: Progress, description: str, total: int, counted: str
+) -> Iterator[AdvanceCounted]:
+    """A counting task on any sink; one without :class:`CountingProgress` shows the units."""
+    if isinstance(progress, CountingProgress):
+        with progress.counting_task(description, total, counted) as advance_counted:
+            yield advance_counted
+        return
+    with progress.task(description, total) as advance:
+        yield lambda units, _counted: advance(units)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple
 
+from store import runs
 from store.db import Store
-from store.records import GenerationRecord
+from store.records import GenerationRecord, Run
 
 
 class Generation(NamedTuple):
@@ -14,6 +15,39 @@ class Generation(NamedTuple):
 
     id: int
     passage_id: int
+    language: str
+    position: int
+    text: str
+
+
+class GenerationBatch(NamedTuple):
+    """What one committed batch of a model-based generation run did."""
+
+    batch: int
+    passages: int
+    samples: int
+    generations: int
+    dropped_empty: int
+    dropped_copies: int
+    dropped_duplicates: int
+    seconds: float
+    shard: str
+    device: str
+
+
+class PassageInput(NamedTuple):
+    """A passage as a generator needs it."""
+
+    id: int
+    docid: str
+    title: str
+    text: str
+
+
+class ExportedGeneration(NamedTuple):
+    """A generated query with its passage's external id."""
+
+    docid: str
     language: str
     position: int
     text: str
@@ -97,3 +131,125 @@ def _first_per_language(generations: list[Generation], n: int) -> list[Generatio
             kept.append(generation)
             seen[key] = seen.get(key, 0) + 1
     return kept
+
+
+def find_or_start_run(
+    store: Store, kind: str, name: str, params: dict[str, Any], *, collection_id: int
+) -> tuple[Run, bool]:
+    """The run called ``name``, or a new running one; True when it was started here.
+
+    One transaction, so that processes starting together (shards) agree on one run.
+    """
+    with store.transaction():
+        existing = runs.find_run(store, name)
+        if existing is not None:
+            return existing, False
+        return runs.start_run(store, kind, name, params, collection_id=collection_id), True
+
+
+def reopen_run(store: Store, run_id: int) -> None:
+    """Set an interrupted or failed run back to running (it is being continued)."""
+    with store.transaction():
+        store.execute(
+            "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL "
+            "WHERE id = ? AND status != 'done'",
+            (run_id,),
+        )
+
+
+def add_generation_batch(
+    store: Store, run_id: int, batch: GenerationBatch, records: Sequence[GenerationRecord]
+) -> bool:
+    """Store one batch and its generated queries together; False if the batch was already stored.
+
+    Joins the caller's transaction, so several batches can be committed at once.
+    """
+    with store.transaction():
+        claimed = store.execute(
+            "INSERT INTO generation_batches (run_id, batch, passages, samples, generations, "
+            "dropped_empty, dropped_copies, dropped_duplicates, seconds, shard, device, "
+            "finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, batch) DO NOTHING",
+            (run_id, *batch, runs.now()),
+        ).rowcount
+        if not claimed:
+            return False
+        add_generations(store, run_id, records)
+    return True
+
+
+def done_batches(store: Store, run_id: int) -> dict[int, int]:
+    """Batch number -> passages, for the batches of a run that are stored."""
+    return {
+        int(batch): int(passages)
+        for batch, passages in store.execute(
+            "SELECT batch, passages FROM generation_batches WHERE run_id = ?", (run_id,)
+        )
+    }
+
+
+def batch_totals(store: Store, run_id: int) -> dict[str, Any]:
+    """Sums over the stored batches of a run, with the shards and devices that wrote them."""
+    row = store.rows(
+        "SELECT count(*) AS batches, coalesce(sum(passages), 0) AS passages, "
+        "coalesce(sum(samples), 0) AS samples, coalesce(sum(generations), 0) AS generations, "
+        "coalesce(sum(dropped_empty), 0) AS dropped_empty, "
+        "coalesce(sum(dropped_copies), 0) AS dropped_copies, "
+        "coalesce(sum(dropped_duplicates), 0) AS dropped_duplicates, "
+        "coalesce(sum(seconds), 0.0) AS seconds FROM generation_batches WHERE run_id = ?",
+        (run_id,),
+    )[0]
+    row["shards"] = [
+        shard
+        for (shard,) in store.execute(
+            "SELECT DISTINCT shard FROM generation_batches WHERE run_id = ? ORDER BY shard",
+            (run_id,),
+        )
+    ]
+    row["devices"] = [
+        device
+        for (device,) in store.execute(
+            "SELECT DISTINCT device FROM generation_batches WHERE run_id = ? ORDER BY device",
+            (run_id,),
+        )
+    ]
+    return row
+
+
+def passage_sizes(
+    store: Store, collection_id: int, after: int, limit: int
+) -> list[tuple[int, int]]:
+    """(id, characters of title and text) for the next ``limit`` passages after id ``after``."""
+    return [
+        (int(pid), int(size))
+        for pid, size in store.execute(
+            "SELECT id, length(title) + length(text) FROM passages "
+            "WHERE collection_id = ? AND id > ? ORDER BY id LIMIT ?",
+            (collection_id, after, limit),
+        )
+    ]
+
+
+def passages_for_generation(store: Store, passage_ids: Sequence[int]) -> list[PassageInput]:
+    """The passages with these ids, in the order given."""
+    marks = ", ".join("?" * len(passage_ids))
+    found = {
+        int(row[0]): PassageInput(int(row[0]), row[1], row[2], row[3])
+        for row in store.execute(
+            f"SELECT id, docid, title, text FROM passages WHERE id IN ({marks})",
+            list(passage_ids),
+        )
+    }
+    return [found[pid] for pid in passage_ids]
+
+
+def iter_generations_for_export(store: Store, run_id: int) -> Iterator[ExportedGeneration]:
+    """Every generated query of a run in (passage, language, position) order, streamed."""
+    cursor = store.execute(
+        "SELECT p.docid, g.language, g.position, g.text FROM generations g "
+        "JOIN passages p ON p.id = g.passage_id WHERE g.run_id = ? "
+        "ORDER BY g.passage_id, g.language, g.position",
+        (run_id,),
+    )
+    for docid, language, position, text in cursor:
+        yield ExportedGeneration(docid, language, int(position), text)

@@ -166,5 +166,36 @@ CREATE TRIGGER generations_au AFTER UPDATE ON generations BEGIN
 END;
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1,)
+# Model-based generation commits one batch of passages at a time; a row here says that a
+# batch of a run is complete (its generations were written in the same transaction), so a
+# killed run resumes without duplicates or gaps and shards of one run never collide.
+MIGRATION_2 = """
+CREATE TABLE generation_batches (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    batch INTEGER NOT NULL,
+    passages INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    generations INTEGER NOT NULL,
+    dropped_empty INTEGER NOT NULL,
+    dropped_copies INTEGER NOT NULL,
+    dropped_duplicates INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    shard TEXT NOT NULL,
+    device TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, batch)
+) WITHOUT ROWID;
+"""
+
+# Perturbed copies of queries (robustness) point at the query they were made from; and two
+# lookups of the terminal app get their indexes.
+MIGRATION_3 = """
+ALTER TABLE queries ADD COLUMN original_id INTEGER REFERENCES queries(id);
+CREATE INDEX queries_original ON queries(original_id);
+-- The app looks queries up by text, and pages passages of one collection by id.
+CREATE INDEX queries_text ON queries(collection_id, text);
+CREATE INDEX passages_collection ON passages(collection_id, id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from pipelines.progress import Advance
+from pipelines.progress import Advance, AdvanceCounted
 
 err = Console(stderr=True)
 out = Console()
@@ -33,6 +33,20 @@ class RateColumn(TextColumn):
         """Render the current speed."""
         speed = task.finished_speed or task.speed
         return self.text_format if speed is None else f"{speed:,.1f}/s"
+
+
+class CountedColumn(TextColumn):
+    """The second count of a counting task and its rate, e.g. ``1,750 queries 412.3/s``."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+
+    def render(self, task: Any) -> Any:
+        """Render the count and its average rate so far."""
+        count, name = task.fields.get("counted", 0), task.fields.get("counted_name", "")
+        elapsed = task.finished_time if task.finished else task.elapsed
+        rate = f" {count / elapsed:,.1f}/s" if elapsed else ""
+        return f"{count:,} {name}{rate}"
 
 
 class TerminalProgress:
@@ -54,6 +68,30 @@ class TerminalProgress:
         with Progress(*columns, console=err, transient=False) as bars:
             task_id = bars.add_task(description, total=total)
             yield lambda n: bars.advance(task_id, n)
+
+    @contextmanager
+    def counting_task(self, description: str, total: int, counted: str) -> Iterator[AdvanceCounted]:
+        """A bar of units with their rate and time left, plus a second count and its rate."""
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            RateColumn(),
+            CountedColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err, transient=False) as bars:
+            task_id = bars.add_task(description, total=total, counted=0, counted_name=counted)
+            made = 0
+
+            def advance(units: int, items: int) -> None:
+                nonlocal made
+                made += items
+                bars.update(task_id, advance=units, counted=made)
+
+            yield advance
 
     def note(self, message: str) -> None:
         """Print a note; warnings stand out."""

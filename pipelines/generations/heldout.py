@@ -45,15 +45,25 @@ def generate_heldout(
     *,
     k: int = 1,
     languages: Sequence[str] | None = None,
+    splits: Sequence[str] | None = None,
     seed: int = DEFAULT_SEED,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
-    """Write a ``heldout`` generation run (see the module docstring)."""
+    """Write a ``heldout`` generation run (see the module docstring).
+
+    ``splits`` restricts the stand-ins to questions of those splits (on XNLI: the entailed
+    hypotheses stand in for their premise's generated queries).
+    """
     if k < 1:
         raise InputError(f"k must be at least 1, got {k}")
     found = collections.get_collection(store, collection)
-    queries = collections.get_queries(store, found.id)
+    # Perturbed variants share their original's parallel id; only originals stand in.
+    queries = [
+        q for q in collections.get_queries(store, found.id, splits=splits) if q.original_id is None
+    ]
+    if not queries:
+        raise InputError(f"collection {found.name!r} has no queries of splits {splits}")
     if not any(q.parallel_id for q in queries):
         raise InputError(
             f"collection {found.name!r} has no parallel question ids (XQuAD has "
@@ -73,6 +83,8 @@ def generate_heldout(
         "seed": seed,
         "languages": chosen_languages,
     }
+    if splits:
+        params["splits"] = sorted(splits)
 
     def body(run: Run) -> dict[str, Any]:
         records, summary = _stand_ins(store, found.id, queries, chosen_languages, k, seed)

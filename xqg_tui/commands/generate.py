@@ -1,4 +1,4 @@
-"""xqg generate heldout and xqg import-generations: generated queries per passage."""
+"""xqg generate (model, heldout), import-generations and export-generations."""
 
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     heldout.add_argument("--k", type=int, default=1, help="question ids per passage")
     heldout.add_argument("--langs", help="languages (default: every non-English one)")
     heldout.add_argument("--seed", type=int, default=13)
+    heldout.add_argument(
+        "--split",
+        action="append",
+        help="only questions of this split stand in (XNLI: hypothesis-entailment)",
+    )
     heldout.set_defaults(handler=cmd_heldout)
+    _register_model(sources, parents)
     imports = commands.add_parser(
         "import-generations",
         parents=parents,
@@ -28,6 +34,139 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     imports.add_argument("path", metavar="FILE")
     imports.add_argument("--collection", required=True)
     imports.set_defaults(handler=cmd_import_generations)
+    exports = commands.add_parser(
+        "export-generations",
+        parents=parents[:1],
+        help="write a generation run as JSONL (official or flat layout)",
+    )
+    exports.add_argument("run", metavar="RUN", help="name or id of a generate run")
+    exports.add_argument("path", metavar="OUT", help="JSONL file to write")
+    exports.add_argument(
+        "--format",
+        choices=("official", "flat"),
+        default="official",
+        help="official: one object per passage {docid, generated_queries: {lang: [...]}}; "
+        "flat: one {docid, lang, text} per query (default: official)",
+    )
+    exports.set_defaults(handler=cmd_export_generations)
+
+
+def _register_model(sources: Any, parents: list[argparse.ArgumentParser]) -> None:
+    model = sources.add_parser(
+        "model",
+        parents=parents,
+        help="queries sampled from a seq2seq generator (the xQG method)",
+        description="Sample queries for every passage with a seq2seq model. Options left "
+        "out take the paper's settings; with --resume they come from that run.",
+    )
+    add = model.add_argument
+    add("--collection", help="collection to generate for (not needed with --resume)")
+    add("--model", help="Hugging Face id or local folder (ielabgroup/xor-tydi-docTquery-mt5-base)")
+    add("--langs", help="target languages, comma-separated (ar,bn,fi,ja,ko,ru,te)")
+    add("--per-lang", type=int, dest="per_language", help="samples per language (5)")
+    add("--top-k", type=int, help="sample from the k most likely tokens (10)")
+    add("--max-new-tokens", type=int, help="longest query in tokens (32)")
+    add("--max-input-length", type=int, help="prompt truncated to this many tokens (256)")
+    add("--seed", type=int, help="with docid, language and sample number fixes a sample (313)")
+    add(
+        "--batch-size",
+        type=int,
+        help="passages per batch: one generate call, one transaction (8); part of the "
+        "run's identity, since batches fix what resume and shards do",
+    )
+    add("--template", help="prompt with {lang}, {title}, {passage} (the official one)")
+    add("--no-guards", dest="guards", action="store_const", const=False, help="keep every sample")
+    add(
+        "--trust-remote-code",
+        action="store_const",
+        const=True,
+        help="allow the checkpoint's own Python code (off unless asked)",
+    )
+    add("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    add(
+        "--dtype",
+        default="auto",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        help="auto: bfloat16 on a GPU that has it, else float32",
+    )
+    add("--threads", type=int, help="CPU threads (default: OMP_NUM_THREADS, else every CPU)")
+    add("--shard", help="i/N: only this slice of the batches; shards of one --name merge")
+    add("--engine", default="local", choices=("local", "ray"), help="local or ray (Ray Data)")
+    add("--actors", type=int, help="Ray actors (default: one per GPU, else one)")
+    add("--resume", metavar="RUN", help="continue this run with its own settings")
+    model.set_defaults(handler=cmd_model)
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    """xqg generate model."""
+    from pipelines.generations import generate_queries
+
+    with context.open_store(args) as store:
+        run = generate_queries(
+            store,
+            args.collection,
+            model=args.model,
+            languages=context.languages(args.langs),
+            per_language=args.per_language,
+            template=args.template,
+            top_k=args.top_k,
+            max_new_tokens=args.max_new_tokens,
+            max_input_length=args.max_input_length,
+            seed=args.seed,
+            batch_size=args.batch_size,
+            guards=args.guards,
+            trust_remote_code=args.trust_remote_code,
+            device=args.device,
+            dtype=args.dtype,
+            threads=args.threads,
+            shard=args.shard,
+            engine=args.engine,
+            actors=args.actors,
+            name=args.name,
+            resume=args.resume,
+            progress=context.progress(),
+        )
+    if run.status != "done":
+        context.done(run, f"shard {args.shard} stored; run is {run.status}", args.db)
+        return 0
+    _print_summary(run.summary)
+    context.done(run, f"{run.summary['generations']} generated queries", args.db)
+    return 0
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from xqg_tui.console import out
+
+    table = Table(title="generated queries")
+    for column in ("language", "queries"):
+        table.add_column(column, justify="right" if column == "queries" else "left")
+    for language, count in summary["per_language"].items():
+        table.add_row(language, f"{count:,}")
+    out.print(table)
+    out.print(
+        f"{summary['passages']:,} passages, {summary['samples']:,} samples; dropped "
+        f"{summary['dropped_empty']:,} empty, {summary['dropped_copies']:,} copies of the "
+        f"prompt, {summary['dropped_duplicates']:,} duplicates; "
+        f"{summary['queries_per_second']:,} queries/s on {', '.join(summary['devices'])}",
+        highlight=False,
+    )
+
+
+def cmd_export_generations(args: argparse.Namespace) -> int:
+    """xqg export-generations."""
+    from pipelines.generations import export_generations
+    from xqg_tui.console import out
+
+    with context.open_store(args) as store:
+        written = export_generations(store, args.run, args.path, layout=args.format)
+    out.print(
+        f"[green]✓[/] {written.generations:,} generated queries of {written.passages:,} "
+        f"passages written to {written.path} ({written.layout} layout)",
+        highlight=False,
+    )
+    return 0
 
 
 def cmd_heldout(args: argparse.Namespace) -> int:
@@ -40,6 +179,7 @@ def cmd_heldout(args: argparse.Namespace) -> int:
             args.collection,
             k=args.k,
             languages=context.languages(args.langs),
+            splits=args.split,
             seed=args.seed,
             name=args.name,
             progress=context.progress(),
