@@ -2,9 +2,12 @@
 
 Measures: R@<n>kt (answer strings, official XOR-Retrieve definition) and qrels measures
 (MRR@k, nDCG@k, Recall@k, P@k through ir_measures). Every per-query value is stored in
-``query_metrics`` so that any two runs can be compared later. The first run is the
-baseline; every other run is compared with it per language by a paired t-test on the
-queries both answered, with Holm's correction across languages.
+``query_metrics`` so that any runs can be compared later without recomputing
+(:func:`build_report` reads them; ``xqg compare`` is built on it). The first run is the
+baseline; every other run is compared with it per language and on the pooled queries, on
+the queries both answered: a paired test (t-test by default, Wilcoxon or randomisation),
+a bootstrap confidence interval of the difference, Cohen's d_z, wins/ties/losses, and a
+correction for testing many languages (and systems) at once (Holm by default, or BH).
 """
 
 from __future__ import annotations
@@ -17,9 +20,18 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import InputError
+from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct, family_text
 from pipelines.metrics.qrels import is_qrels_measure, parse_measure, qrels_measures
-from pipelines.metrics.r_at_kt import TokenCache, r_at_kt
-from pipelines.metrics.significance import holm, paired_t_test
+from pipelines.metrics.r_at_kt import TokenCache, r_at_kt_values
+from pipelines.metrics.significance import (
+    CONFIDENCE,
+    CORRECTIONS,
+    RESAMPLES,
+    SEED,
+    TESTS,
+    Correction,
+    Test,
+)
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from store import collections, results, runs
@@ -28,9 +40,25 @@ from store.records import Run
 
 DEFAULT_MEASURES = ("MRR@10", "nDCG@10", "Recall@1", "Recall@10", "Recall@100")
 DEFAULT_KT = (100, 500, 2000, 5000)
-ALPHA = 0.05
-TEST = "paired t-test (two-sided)"
+TEST = TESTS["t"]
 CORRECTION = "Holm across languages"
+__all__ = [
+    "ALPHA",
+    "CORRECTION",
+    "DEFAULT_KT",
+    "DEFAULT_MEASURES",
+    "TEST",
+    "Comparison",
+    "EvaluationReport",
+    "build_report",
+    "check_measures",
+    "check_runs",
+    "check_statistics",
+    "evaluate",
+    "kt_measure",
+    "kt_tokens",
+    "per_query_values",
+]
 
 
 def kt_measure(kt: int) -> str:
@@ -44,25 +72,22 @@ def kt_tokens(name: str) -> int | None:
     return None if match is None else round(float(match.group(1)) * 1000)
 
 
-@dataclass
-class Comparison:
-    """One system against the baseline for one measure and language."""
-
-    run: str
-    measure: str
-    language: str
-    n: int
-    baseline: float
-    system: float
-    delta: float
-    p_value: float
-    p_holm: float | None
-    significant: bool
+def check_measures(names: Sequence[str]) -> list[str]:
+    """The names, checked: R@<n>kt or a qrels measure (raises InputError otherwise)."""
+    for name in names:
+        if kt_tokens(name) is None:
+            parse_measure(name)
+    return list(dict.fromkeys(names))
 
 
 @dataclass
 class EvaluationReport:
-    """Per-language means for each run, and the comparisons with the baseline."""
+    """Per-language means for each run, and the comparisons with the baseline.
+
+    ``metrics[run][language][measure]`` is the mean over the queries every run answered;
+    ``metrics[run]["avg"]`` the macro average over languages. ``tests`` holds one
+    :class:`Comparison` per (system, measure, language) plus the pooled ``all`` cell.
+    """
 
     runs: list[str]
     measures: list[str]
@@ -71,11 +96,31 @@ class EvaluationReport:
     queries: dict[str, dict[str, int]]
     tests: list[Comparison] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    test: Test = "t"
+    correction: Correction = "holm"
+    alpha: float = ALPHA
+    resamples: int = RESAMPLES
+    seed: int = SEED
 
     @property
     def baseline(self) -> str:
         """The run every other run is compared with."""
         return self.runs[0]
+
+    @property
+    def systems(self) -> list[str]:
+        """The runs compared with the baseline."""
+        return self.runs[1:]
+
+    @property
+    def test_name(self) -> str:
+        """The significance test in words, e.g. ``paired t-test (two-sided)``."""
+        return TESTS[self.test]
+
+    @property
+    def correction_text(self) -> str:
+        """The multiple-testing correction and its family, in words."""
+        return family_text(self.correction, len(self.systems), len(self.languages))
 
     def comparison(self, run: str, measure: str, language: str) -> Comparison | None:
         """The test of ``run`` against the baseline, if there is one."""
@@ -87,10 +132,22 @@ class EvaluationReport:
     def to_json(self) -> dict[str, Any]:
         """``{"metrics": {run: {lang: {measure: value}, "avg": ...}}, "tests": ...}``."""
         tests: dict[str, Any] = {
-            "test": TEST,
-            "correction": CORRECTION,
-            "alpha": ALPHA,
+            "test": self.test_name,
+            "correction": self.correction_text,
+            "alpha": self.alpha,
             "baseline": self.baseline,
+            "test_key": self.test,
+            "correction_key": self.correction,
+            "correction_method": CORRECTIONS[self.correction],
+            "pooled": f"'{POOLED}': every query pooled; corrected across systems",
+            "bootstrap": {
+                "confidence": CONFIDENCE,
+                "resamples": self.resamples,
+                "method": "percentile",
+                "seed": self.seed,
+            },
+            "permutation": {"resamples": self.resamples, "seed": self.seed},
+            "effect_size": "Cohen's d_z (mean difference / its standard deviation)",
             "comparisons": {},
         }
         for test in self.tests:
@@ -116,19 +173,20 @@ def evaluate(
     measures: Sequence[str] = DEFAULT_MEASURES,
     kt: Sequence[int] = DEFAULT_KT,
     name: str | None = None,
+    test: Test = "t",
+    correction: Correction = "holm",
+    alpha: float = ALPHA,
     progress: Progress = SILENT,
 ) -> EvaluationReport:
-    """Evaluate search runs (the first is the baseline) and compare them per language."""
-    if not search_runs:
-        raise InputError("name at least one search run to evaluate")
-    chosen = [require_done(runs.get_run(store, ref, kind="search")) for ref in search_runs]
-    if len({run.id for run in chosen}) != len(chosen):
-        raise InputError("a search run is named twice")
-    if len({run.collection_id for run in chosen}) != 1:
-        raise InputError("the search runs ranked different collections; compare runs of one")
-    for measure in measures:
-        parse_measure(measure)
-    names = [kt_measure(k) for k in kt] + list(measures)
+    """Evaluate search runs (the first is the baseline), store every per-query value, and
+    compare the runs per language.
+
+    ``measures`` may name R@<n>kt too; ``kt`` adds token budgets. ``test``, ``correction``
+    and ``alpha`` decide the significance marks (they change no stored value).
+    """
+    check_statistics(test, correction, alpha)
+    chosen = check_runs(store, search_runs)
+    names = check_measures([kt_measure(k) for k in kt] + list(measures))
     params = {"runs": [run.name for run in chosen], "measures": names}
 
     def body(run: Run) -> dict[str, Any]:
@@ -156,7 +214,29 @@ def evaluate(
         collection_id=chosen[0].collection_id,
         progress=progress,
     )
-    return build_report(store, chosen, names)
+    return build_report(store, chosen, names, test=test, correction=correction, alpha=alpha)
+
+
+def check_statistics(test: str, correction: str, alpha: float) -> None:
+    """Refuse an unknown test or correction, or a level outside (0, 1)."""
+    if test not in TESTS:
+        raise InputError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
+    if correction not in CORRECTIONS:
+        raise InputError(f"unknown correction {correction!r}; expected holm, bh or none")
+    if not 0 < alpha < 1:
+        raise InputError(f"the significance level must lie between 0 and 1, got {alpha}")
+
+
+def check_runs(store: Store, search_runs: Sequence[str | int]) -> list[Run]:
+    """The named search runs: finished, distinct, and of one collection."""
+    if not search_runs:
+        raise InputError("name at least one search run to evaluate")
+    chosen = [require_done(runs.get_run(store, ref, kind="search")) for ref in search_runs]
+    if len({run.id for run in chosen}) != len(chosen):
+        raise InputError("a search run is named twice")
+    if len({run.collection_id for run in chosen}) != 1:
+        raise InputError("the search runs ranked different collections; compare runs of one")
+    return chosen
 
 
 def per_query_values(
@@ -175,24 +255,30 @@ def per_query_values(
     if budgets:
         answers = collections.answers_for(store, ranked)
         texts = collections.passage_texts(store, {p for hits in ranked.values() for p in hits})
-        cache = TokenCache(texts)
         with progress.task(f"R@kt of {search_run.name}", len(ranked)) as advance:
-            values.update({measure: {} for measure in budgets})
-            for query_id, passage_ids in ranked.items():
-                for measure, budget in budgets.items():
-                    value = r_at_kt(
-                        (cache[p] for p in passage_ids), answers.get(query_id, ()), budget
-                    )
-                    if value is not None:
-                        values[measure][query_id] = value
-                advance(1)
+            cache = TokenCache(texts)
+            hits = r_at_kt_values(ranked, answers, cache, list(budgets.values()), advance)
+        values.update({measure: hits[budget] for measure, budget in budgets.items()})
     return values
 
 
 def build_report(
-    store: Store, search_runs: Sequence[Run], measures: Sequence[str]
+    store: Store,
+    search_runs: Sequence[Run],
+    measures: Sequence[str],
+    *,
+    test: Test = "t",
+    correction: Correction = "holm",
+    alpha: float = ALPHA,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> EvaluationReport:
-    """Per-language means and baseline comparisons from stored per-query values."""
+    """Per-language means and baseline comparisons from stored per-query values.
+
+    The first run is the baseline. Every number is over the queries all runs answered
+    (a warning says so when they answered different ones).
+    """
+    check_statistics(test, correction, alpha)
     language_of = {
         q.id: q.language for q in collections.get_queries(store, search_runs[0].collection_id or 0)
     }
@@ -213,11 +299,16 @@ def build_report(
         metrics={},
         queries={},
         warnings=warnings,
+        test=test,
+        correction=correction,
+        alpha=alpha,
+        resamples=resamples,
+        seed=seed,
     )
     for run_name, by_measure in stored.items():
         report.metrics[run_name] = _means(by_measure, language_of, languages, measures)
         report.queries[run_name] = _counts(by_measure, language_of, languages)
-    for run_name in report.runs[1:]:
+    for run_name in report.systems:
         for measure in measures:
             report.tests.extend(
                 _compare(
@@ -225,10 +316,11 @@ def build_report(
                     stored[run_name].get(measure, {}),
                     language_of,
                     languages,
-                    run_name,
-                    measure,
+                    (run_name, measure),
+                    report,
                 )
             )
+    correct(report.tests, correction, alpha)
     return report
 
 
@@ -293,40 +385,26 @@ def _compare(
     system: dict[int, float],
     language_of: dict[int, str],
     languages: list[str],
-    run_name: str,
-    measure: str,
+    cell: tuple[str, str],
+    report: EvaluationReport,
 ) -> list[Comparison]:
     found = []
-    for language in [*languages, "all"]:
+    for language in [*languages, POOLED]:
         common = sorted(
             q
             for q in baseline.keys() & system.keys()
-            if language == "all" or language_of[q] == language
+            if language == POOLED or language_of[q] == language
         )
-        if not common:
-            continue
-        a = [baseline[q] for q in common]
-        b = [system[q] for q in common]
-        test = paired_t_test(a, b)
-        found.append(
-            Comparison(
-                run_name,
-                measure,
-                language,
-                test.n,
-                float(np.mean(a)),
-                float(np.mean(b)),
-                test.delta,
-                test.p_value,
-                None,
-                False,
+        if common:
+            found.append(
+                compare_scores(
+                    *cell,
+                    language,
+                    [baseline[q] for q in common],
+                    [system[q] for q in common],
+                    test=report.test,
+                    resamples=report.resamples,
+                    seed=report.seed,
+                )
             )
-        )
-    family = [c for c in found if c.language != "all"]
-    for comparison, adjusted in zip(family, holm([c.p_value for c in family]), strict=True):
-        comparison.p_holm = adjusted
-        comparison.significant = adjusted < ALPHA
-    for comparison in found:
-        if comparison.language == "all":
-            comparison.significant = comparison.p_value < ALPHA
     return found

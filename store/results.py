@@ -36,12 +36,17 @@ def get_results(
 def put_query_metrics(
     store: Store, eval_run_id: int, rows: Iterable[tuple[int, int, str, float]]
 ) -> int:
-    """Store (search run, query, measure, value) rows; re-evaluation replaces old values."""
+    """Store (search run, query, measure, value) rows; re-evaluation replaces changed values.
+
+    A value equal to the stored one keeps the evaluate run that stored it first: deleting a
+    later evaluate run (its rows go with it) must not take an earlier run's values along.
+    """
     with store.transaction():
         return store.executemany(
             "INSERT INTO query_metrics (run_id, query_id, measure, value, eval_run_id) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id, measure, query_id) DO UPDATE SET "
-            "value = excluded.value, eval_run_id = excluded.eval_run_id",
+            "value = excluded.value, eval_run_id = excluded.eval_run_id "
+            "WHERE value IS NOT excluded.value",
             (
                 (run_id, query_id, measure, value, eval_run_id)
                 for run_id, query_id, measure, value in rows
@@ -60,3 +65,13 @@ def get_query_metrics(
         if measures is None or measure in measures:
             found.setdefault(measure, {})[int(query_id)] = float(value)
     return found
+
+
+def stored_measures(store: Store, run_id: int) -> set[str]:
+    """The measures that have per-query values stored for one search run."""
+    return {
+        str(row[0])
+        for row in store.execute(
+            "SELECT DISTINCT measure FROM query_metrics WHERE run_id = ?", (run_id,)
+        )
+    }

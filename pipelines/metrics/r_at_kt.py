@@ -12,7 +12,7 @@ tokenised once (:class:`TokenCache`), which changes the speed, not the numbers.
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pipelines.errors import StepError
 
@@ -45,6 +45,43 @@ def r_at_kt(
             break
     window = " ".join(tokens[:kt])
     return 1.0 if any(answer in window for answer in spans) else 0.0
+
+
+def r_at_kt_values(
+    ranked: Mapping[int, Sequence[int]],
+    answers: Mapping[int, Sequence[str]],
+    tokens_of: TokenCache,
+    budgets: Sequence[int],
+    advance: Callable[[int], None] | None = None,
+) -> dict[int, dict[int, float]]:
+    """Budget -> {query id: 1.0 or 0.0} for every ranked query that has a span answer.
+
+    Each query's tokens are concatenated once, up to the largest budget; the window of a
+    smaller budget is a prefix of it, exactly the tokens the official loop would keep.
+
+    Args:
+        ranked: query id -> retrieved passage ids, best first.
+        answers: query id -> its answer strings.
+        tokens_of: the passages' tokens (each passage tokenised at most once).
+        budgets: token budgets, e.g. (2000, 5000).
+        advance: called with 1 after each query (progress).
+    """
+    found: dict[int, dict[int, float]] = {budget: {} for budget in budgets}
+    largest = max(budgets, default=0)
+    for query_id, passage_ids in ranked.items():
+        spans = span_answers(answers.get(query_id, ()))
+        if spans:
+            tokens: list[str] = []
+            for passage_id in passage_ids:
+                tokens.extend(tokens_of[passage_id])
+                if len(tokens) >= largest:
+                    break
+            for budget in budgets:
+                window = " ".join(tokens[:budget])
+                found[budget][query_id] = 1.0 if any(a in window for a in spans) else 0.0
+        if advance is not None:
+            advance(1)
+    return found
 
 
 class TokenCache:

@@ -4,7 +4,8 @@ Passages: five real XQuAD English paragraphs (three of Super Bowl 50, two of War
 Queries: real XQuAD questions in Arabic and Russian with their English answers and own
 paragraph as the relevant passage, one of them stored without answers, and one real
 XOR-TyDi Russian question whose only answer is "yes". Two search runs rank them by hand;
-every expected value below is worked out by hand from those rankings.
+every expected value below is worked out by hand from those rankings
+(tests/pipelines/evaluation_data.py builds that store).
 """
 
 from __future__ import annotations
@@ -13,58 +14,42 @@ import json
 import math
 import sqlite3
 from pathlib import Path
-from typing import Any
 
 import ir_measures
 import pytest
 from scipy import stats
 
 from pipelines.errors import InputError
-from pipelines.evaluate import build_report, evaluate, kt_measure, kt_tokens, per_query_values
+from pipelines.evaluate import (
+    Comparison,
+    EvaluationReport,
+    build_report,
+    evaluate,
+    kt_measure,
+    kt_tokens,
+    per_query_values,
+)
 from pipelines.ingest import ingest, read_jsonl
 from pipelines.metrics.r_at_kt import english_word_tokenize
 from pipelines.metrics.significance import holm
 from store import NotFoundError, collections, results, runs
 from store.db import Store
-from store.records import Run, SearchHit
-
-# XQuAD ids: A "points surrendered" (308, token 7 of sb0), B "Kuechly's tackles" (118,
-# token 153 of sb0), C "lost to the Broncos" (Pittsburgh Steelers, tokens 5-6 of sb1),
-# D "oldest quarterback record" (John Elway, tokens 41-42 of sb2), E "won Super Bowl XLIX"
-# (stored without answers: R@kt skips it, MRR does not).
-A, B, C, D, E = (
-    "56beb4343aeaaa14008c925b",
-    "56beb4343aeaaa14008c925d",
-    "56beb7953aeaaa14008c92ab",
-    "56beb86b3aeaaa14008c92be",
-    "56beb7953aeaaa14008c92ad",
+from store.records import Run
+from tests.pipelines.evaluation_data import (
+    BASE,
+    XQG,
+    A,
+    B,
+    C,
+    D,
+    E,
+    evaluated_store,
+    search_run,
+    write_collection,
 )
-RELEVANT = {A: "sb0", B: "sb0", C: "sb1", D: "sb2", E: "sb1"}
-YES_ONLY = "3675712146701410949"  # XOR-TyDi ru dev: answers ["yes"]
-QUERIES = {"ar": [A, B, C, E], "ru": [B, C, D, YES_ONLY]}
+
 TOKENS = {"sb0": 222, "sb1": 90, "sb2": 71, "w0": 104, "w1": 108}  # word_tokenize counts
 
-# Rankings (docids, best first) of the two search runs, by (language, question).
-BASE = {
-    ("ar", A): ["sb0", "sb1", "sb2"],
-    ("ar", B): ["sb1", "sb0", "w0"],
-    ("ar", C): ["w0", "w1", "sb1"],
-    ("ar", E): ["sb2", "w0"],
-    ("ru", B): ["w0", "w1", "sb0"],
-    ("ru", C): ["sb2", "w0", "w1"],
-    ("ru", D): ["w1", "sb1", "sb2"],
-    ("ru", YES_ONLY): ["w0", "sb0"],
-}
-XQG = {
-    ("ar", A): ["sb0"],
-    ("ar", B): ["sb0", "sb1"],
-    ("ar", C): ["sb1", "w0"],
-    ("ar", E): ["sb1", "sb2"],
-    ("ru", B): ["sb2", "sb0"],
-    ("ru", C): ["sb1"],
-    ("ru", D): ["sb2"],
-    ("ru", YES_ONLY): ["sb0"],
-}
 # Per-query values by hand. MRR@10: 1/rank of the relevant paragraph. Recall@2: is it in
 # the top 2. R@0.1kt: is the answer in the first 100 tokens, e.g. base (ar, B) reads
 # sb1 (90 tokens) and 10 tokens of sb0, where 118 is token 152: a miss. R@2kt: anywhere.
@@ -101,96 +86,9 @@ MEANS = {
 }
 
 
-def _xquad(shared_data: Path, language: str) -> dict[str, Any]:
-    with (shared_data / "xquad" / f"xquad.{language}.json").open(encoding="utf-8") as handle:
-        data: dict[str, Any] = json.load(handle)
-    return data
-
-
-def _write_collection(shared_data: Path, path: Path) -> None:
-    english = _xquad(shared_data, "en")["data"]
-    paragraphs = {
-        "sb0": (english[0], 0),
-        "sb1": (english[0], 1),
-        "sb2": (english[0], 2),
-        "w0": (english[1], 0),
-        "w1": (english[1], 1),
-    }
-    lines: list[dict[str, Any]] = [
-        {
-            "type": "passage",
-            "docid": docid,
-            "title": article["title"].replace("_", " "),
-            "text": article["paragraphs"][index]["context"],
-        }
-        for docid, (article, index) in paragraphs.items()
-    ]
-    answers = {
-        qa["id"]: [a["text"] for a in qa["answers"]]
-        for article in english
-        for p in article["paragraphs"]
-        for qa in p["qas"]
-    }
-    xor = shared_data / "xor-tydi" / "xor_dev_retrieve_eng_span_v1_1.jsonl"
-    with xor.open(encoding="utf-8") as handle:
-        yes_only = next(r for line in handle if (r := json.loads(line))["id"] == YES_ONLY)
-    assert yes_only["answers"] == ["yes"]
-    for language, ids in QUERIES.items():
-        texts = {
-            qa["id"]: qa["question"]
-            for article in _xquad(shared_data, language)["data"]
-            for p in article["paragraphs"]
-            for qa in p["qas"]
-        }
-        for qid in ids:
-            if qid == YES_ONLY:
-                record = {"text": yes_only["question"], "answers": yes_only["answers"]}
-            else:
-                record = {"text": texts[qid], "relevant": {RELEVANT[qid]: 1}}
-                if qid != E:
-                    record["answers"] = answers[qid]
-            lines.append(
-                {"type": "query", "qid": f"{qid}-{language}", "lang": language, "parallel_id": qid}
-                | record
-            )
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
-
-
-def _search_run(
-    store: Store,
-    name: str,
-    rankings: dict[tuple[str, str], list[str]],
-    collection_id: int,
-    *,
-    tied: bool,
-) -> Run:
-    """A search run through the real run lifecycle, with hand-chosen rankings."""
-    passage = collections.passage_ids_by_docid(store, collection_id)
-    query = {q.qid: q.id for q in collections.get_queries(store, collection_id)}
-    run = runs.start_run(store, "search", name, {}, collection_id=collection_id)
-    results.add_results(
-        store,
-        run.id,
-        [
-            SearchHit(query[f"{qid}-{lang}"], rank, passage[docid], 0.5 if tied else 1 / rank)
-            for (lang, qid), docids in rankings.items()
-            for rank, docid in enumerate(docids, start=1)
-        ],
-    )
-    return runs.finish_run(store, run.id, {"queries": len(rankings)})
-
-
 @pytest.fixture
 def evaluated(store: Store, shared_data: Path, tmp_path: Path) -> tuple[Store, dict[str, Run], int]:
-    path = tmp_path / "collection.jsonl"
-    _write_collection(shared_data, path)
-    collection_id = ingest(store, read_jsonl(path)).collection_id
-    assert collection_id is not None
-    searched = {
-        "base": _search_run(store, "base", BASE, collection_id, tied=True),
-        "xqg": _search_run(store, "xqg", XQG, collection_id, tied=False),
-    }
-    return store, searched, collection_id
+    return evaluated_store(store, shared_data, tmp_path)
 
 
 def test_token_counts_behind_the_hand_computed_values(
@@ -391,7 +289,25 @@ def test_to_json_has_the_documented_shape(evaluated: tuple[Store, dict[str, Run]
     assert set(comparisons) == {"xqg"}
     assert set(comparisons["xqg"]) == {"ar", "ru", "all"}
     row = comparisons["xqg"]["ru"]["MRR@10"]
-    assert set(row) == {"n", "baseline", "system", "delta", "p_value", "p_holm", "significant"}
+    # The first report's keys stay; the later statistics extend them.
+    assert set(row) == {
+        *("n", "baseline", "system", "delta", "p_value", "p_holm", "significant"),
+        *("p_adjusted", "test", "correction", "p_t", "p_wilcoxon", "p_permutation"),
+        *("ci_low", "ci_high", "effect_size", "wins", "ties", "losses"),
+    }
+    assert (row["test"], row["correction"]) == ("t", "holm")
+    assert row["p_adjusted"] == row["p_holm"]
+    # Russian MRR@10: base 1/3, 0, 1/3 against xqg 1/2, 1, 1: three wins.
+    assert (row["wins"], row["ties"], row["losses"]) == (3, 0, 0)
+    assert row["p_wilcoxon"] == pytest.approx(0.25)  # exact: 2 of the 2^3 sign patterns
+    assert row["p_permutation"] == pytest.approx(0.25)  # the same two flips are as extreme
+    assert row["ci_low"] <= row["delta"] <= row["ci_high"]
+    assert tests["bootstrap"] == {
+        "confidence": 0.95,
+        "resamples": 10_000,
+        "method": "percentile",
+        "seed": 2023,
+    }
     assert row["n"] == 3
     assert row["baseline"] == pytest.approx(2 / 9)
     assert row["system"] == pytest.approx(5 / 6)
@@ -400,6 +316,75 @@ def test_to_json_has_the_documented_shape(evaluated: tuple[Store, dict[str, Run]
     certain = comparisons["xqg"]["ru"]["Recall@2"]
     assert (certain["p_value"], certain["p_holm"], certain["significant"]) == (0.0, 0.0, True)
     assert comparisons["xqg"]["all"]["MRR@10"]["p_holm"] is None
+
+
+def test_the_chosen_test_and_correction_decide_the_marks(
+    evaluated: tuple[Store, dict[str, Run], int],
+) -> None:
+    store, _, _ = evaluated
+    report = evaluate(
+        store,
+        ["base", "xqg"],
+        measures=["MRR@10"],
+        kt=[],
+        test="wilcoxon",
+        correction="bh",
+        alpha=0.3,
+    )
+    ar = report.comparison("xqg", "MRR@10", "ar")
+    ru = report.comparison("xqg", "MRR@10", "ru")
+    assert ar is not None and ru is not None
+    # Arabic MRR@10: d = 0, 1/2, 2/3, 1; the tie is dropped, three positive differences
+    # give the exact two-sided p = 2/8. Russian (d = 1/6, 1, 2/3): also 2/8.
+    assert (ar.wins, ar.ties, ar.losses) == (3, 1, 0)
+    assert ar.p_value == ar.p_wilcoxon == pytest.approx(0.25)
+    assert ru.p_value == pytest.approx(0.25)
+    # Benjamini-Hochberg of 0.25, 0.25: both stay 0.25 (Holm would make them 0.5).
+    assert ar.p_adjusted == ru.p_adjusted == pytest.approx(0.25)
+    assert ar.p_holm == pytest.approx(0.5)
+    assert ar.significant and ru.significant  # below the chosen level 0.3
+    document = report.to_json()["tests"]
+    assert document["test"] == "Wilcoxon signed-rank test (two-sided)"
+    assert document["correction"] == "Benjamini-Hochberg across languages"
+    assert document["alpha"] == 0.3
+    before = len(_evaluate_runs(store))
+    for bad, message in (
+        ({"test": "z"}, "unknown test"),
+        ({"correction": "bonferroni"}, "unknown correction"),
+        ({"alpha": 1.5}, "between 0 and 1"),
+    ):
+        with pytest.raises(InputError, match=message):
+            evaluate(store, ["base", "xqg"], measures=["MRR@10"], kt=[], **bad)
+    assert len(_evaluate_runs(store)) == before  # refused before anything was written
+
+
+def _cells(report: EvaluationReport, systems: list[str], languages: list[str]) -> list[Comparison]:
+    found = [report.comparison(run, "MRR@10", lang) for run in systems for lang in languages]
+    assert all(cell is not None for cell in found)
+    return [cell for cell in found if cell is not None]
+
+
+def test_several_systems_are_corrected_together(
+    evaluated: tuple[Store, dict[str, Run], int],
+) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    store, _, collection_id = evaluated
+    # A third run: xqg's rankings, but the relevant passage of (ar, C) lost (rank 3).
+    other = dict(XQG) | {("ar", C): ["w0", "w1", "sb1"]}
+    search_run(store, "other", other, collection_id, tied=False)
+    report = evaluate(store, ["base", "xqg", "other"], measures=["MRR@10"], kt=[])
+    # One family: 2 systems x 2 languages; the pooled cells: another, of 2.
+    for family in (
+        _cells(report, ["xqg", "other"], ["ar", "ru"]),
+        _cells(report, ["xqg", "other"], ["all"]),
+    ):
+        expected = multipletests([cell.p_value for cell in family], method="holm")[1]
+        assert [cell.p_adjusted for cell in family] == pytest.approx(expected.tolist(), rel=1e-12)
+    assert report.correction_text == ("Holm across languages and systems (2 x 2 tests per measure)")
+    # The third run scores (ar, C) 1/3 like the baseline: a tie instead of a win.
+    (ar,) = _cells(report, ["other"], ["ar"])
+    assert (ar.wins, ar.ties, ar.losses) == (2, 2, 0)
 
 
 def test_significance_is_decided_on_holm_adjusted_p_values(
@@ -517,10 +502,10 @@ def test_runs_of_different_collections_are_input_error(
 ) -> None:
     store, _, _ = evaluated
     path = tmp_path / "again.jsonl"
-    _write_collection(shared_data, path)
+    write_collection(shared_data, path)
     other = ingest(store, read_jsonl(path), "other").collection_id
     assert other is not None
-    _search_run(store, "elsewhere", XQG, other, tied=False)
+    search_run(store, "elsewhere", XQG, other, tied=False)
     with pytest.raises(InputError, match="collection"):
         evaluate(store, ["base", "elsewhere"], measures=["MRR@10"], kt=[2000])
     assert _evaluate_runs(store) == []

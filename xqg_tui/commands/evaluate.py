@@ -1,24 +1,28 @@
-"""xqg evaluate: per-language metrics and paired tests."""
+"""xqg evaluate: per-query values into the store, per-language tables and paired tests."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from xqg_tui import report_files
 from xqg_tui.commands import context
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the command's parser."""
     evaluate = commands.add_parser(
-        "evaluate", parents=parents, help="per-language metrics and paired tests"
+        "evaluate",
+        parents=parents,
+        help="per-language metrics and paired tests (stores per-query values)",
+        description="Compute and store per-query values of search runs, then compare "
+        "them with the first run per language. `xqg compare` compares stored values.",
     )
     evaluate.add_argument("runs", nargs="+", metavar="RUN", help="search runs; first = baseline")
     evaluate.add_argument("--kt", default="100,500,2000,5000", help="R@kt token budgets")
     evaluate.add_argument("--measures", default="MRR@10,nDCG@10,Recall@1,Recall@10,Recall@100")
-    evaluate.add_argument("--show", help="measures to print (default: MRR@10 and R@2kt)")
-    evaluate.add_argument("--json", help="write the report as JSON")
-    evaluate.add_argument("--markdown", help="write the report as Markdown")
+    report_files.add_statistics_options(evaluate)
+    report_files.add_output_options(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
 
@@ -26,12 +30,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     """xqg evaluate."""
     from pipelines.evaluate import evaluate
 
+    report_files.check_outputs(args)
     kt = context.integers(args.kt, "--kt")
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
     with context.open_store(args) as store:
         report = evaluate(
-            store, args.runs, measures=measures, kt=kt, name=args.name, progress=context.progress()
+            store,
+            args.runs,
+            measures=measures,
+            kt=kt,
+            name=args.name,
+            test=args.test,
+            correction=args.correction,
+            alpha=args.level,
+            progress=context.progress(),
         )
-    show = [m.strip() for m in args.show.split(",")] if args.show else None
-    context.print_report(report, show, args.json, args.markdown)
+    report_files.show_report(report, args)
     return 0

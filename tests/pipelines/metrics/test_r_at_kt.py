@@ -23,6 +23,7 @@ from pipelines.metrics.r_at_kt import (
     Tokenize,
     english_word_tokenize,
     r_at_kt,
+    r_at_kt_values,
     span_answers,
 )
 
@@ -124,6 +125,19 @@ def test_token_cache_tokenises_only_the_passages_the_window_reaches(
     assert r_at_kt((cache[p] for p in (12, 11)), ["Paris"], 100) == 1.0
     assert calls == [PARIS, "Berlin is in Germany."]  # each passage tokenised once
     assert cache[13] == ["Rome", "is", "in", "Italy", "."]
+
+
+def test_all_budgets_at_once_read_prefixes_of_one_window(tokenize: Tokenize) -> None:
+    texts = {1: "He was born in New", 2: "York City in 1950.", 3: PARIS}
+    ranked = {10: [1, 2, 3], 11: [3, 1], 12: [2], 13: [1]}
+    answers = {10: ["New York"], 11: ["Paris ."], 12: ["yes"], 14: ["Oslo"]}
+    done: list[int] = []
+    values = r_at_kt_values(ranked, answers, TokenCache(texts, tokenize), [5, 6, 7], done.append)
+    # 10: "New York" spans tokens 5-6. 11: "Paris ." is tokens 6-7. 12: yes-only, skipped.
+    # 13: no answers, skipped; 14 has answers but no ranking, so it is not evaluated.
+    assert values == {5: {10: 0.0, 11: 0.0}, 6: {10: 1.0, 11: 0.0}, 7: {10: 1.0, 11: 1.0}}
+    assert done == [1, 1, 1, 1]
+    assert r_at_kt_values({}, {}, TokenCache({}, tokenize), [2000]) == {2000: {}}
 
 
 # --- missing Punkt data ------------------------------------------------------------------
@@ -307,10 +321,21 @@ def test_fast_path_equals_the_official_loop_on_real_xor_tydi(
     ]
     gt_answers = {q["id"]: q["answers"] for q in sample}
     cache = TokenCache(dict(enumerate(paragraphs)), tokenize)
+    # The evaluate step's path: one concatenation per question serves every budget.
+    number = {q["id"]: i for i, q in enumerate(sample)}
+    all_budgets = r_at_kt_values(
+        {number[q]: ranked for q, ranked in rankings.items()},
+        {number[q]: answers for q, answers in gt_answers.items()},
+        cache,
+        KTS,
+    )
     fast: dict[int, dict[str, float | None]] = {}
     for kt in KTS:
         official: dict[str, bool] = {}
         per_lang = official_evaluate_top_k_hit(results, gt_answers, kt, tokenize, official)
+        assert {sample[i]["id"]: v for i, v in all_budgets[kt].items()} == {
+            q: 1.0 if h else 0.0 for q, h in official.items()
+        }
         fast[kt] = {
             q["id"]: r_at_kt((cache[p] for p in rankings[q["id"]]), q["answers"], kt)
             for q in sample

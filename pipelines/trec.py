@@ -1,0 +1,308 @@
+"""Run files in and out: import external rankings as search runs, export stored ones as TREC.
+
+Two formats are read, told apart by the number of fields on the first line:
+
+- TREC (Pyserini, Anserini, trec_eval): ``qid Q0 docid rank score tag``, whitespace
+  separated. Ranks follow the scores, highest first, as trec_eval ranks them; equal scores
+  keep the order of the rank column, then of the file.
+- Tevatron / xQG4xDR: ``qid<TAB>docid<TAB>score``. Ranks follow the file order, which is
+  how xQG4xDR's ``make_xortydi_submission.py`` reads these files (Tevatron writes them
+  sorted by score; the released files call the score column "rank").
+
+An imported run is a ``search`` run with ``params.source = "import"``, so it is evaluated,
+compared and exported exactly like a run made here. qids and docids are mapped onto a
+stored collection; lines naming an unknown query or passage are counted and reported in
+the run summary (never dropped silently), and a file in which nothing maps is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NamedTuple
+
+from pipelines.errors import InputError
+from pipelines.progress import SILENT, Progress
+from pipelines.search import write_trec
+from pipelines.steps import run_step
+from store import collections, results, runs
+from store.db import Store
+from store.records import Collection, Run, SearchHit
+
+RunFormat = Literal["trec", "tevatron"]
+FIELDS: dict[int, RunFormat] = {6: "trec", 3: "tevatron"}
+LAYOUT = {"trec": "qid Q0 docid rank score tag", "tevatron": "qid<TAB>docid<TAB>score"}
+EXAMPLES = 5
+
+
+class RunLine(NamedTuple):
+    """One ranked document of a run file, with the line it came from."""
+
+    qid: str
+    docid: str
+    rank: int
+    score: float
+    line: int
+
+
+@dataclass
+class Unmapped:
+    """Lines whose qid or docid the collection does not hold."""
+
+    lines: int = 0
+    ids: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and a few examples, for the run summary."""
+        return {
+            "lines": self.lines,
+            "distinct": len(self.ids),
+            "examples": [key for key, _ in self.ids.most_common(EXAMPLES)],
+        }
+
+
+def read_run_file(path: str | Path) -> tuple[RunFormat, list[RunLine]]:
+    """Parse a TREC or Tevatron run file; every problem names the file and line.
+
+    Raises:
+        InputError: no such file, no lines, a line with the wrong number of fields, a rank
+            or score that is not a number, or a docid listed twice for one query.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("no such run file; give a TREC or Tevatron run file", path)
+    parsed: list[RunLine] = []
+    run_format: RunFormat | None = None
+    seen: dict[tuple[str, str], int] = {}
+    for number, fields in _fields(path):
+        if run_format is None:
+            run_format = FIELDS.get(len(fields))
+            if run_format is None:
+                raise InputError(
+                    f"found {len(fields)} fields; expected 6 ({LAYOUT['trec']}) or 3 "
+                    f"({LAYOUT['tevatron']})",
+                    path,
+                    number,
+                )
+        line = _parse(fields, run_format, number, path)
+        first = seen.setdefault((line.qid, line.docid), number)
+        if first != number:
+            raise InputError(
+                f"docid {line.docid!r} is ranked twice for query {line.qid!r} (first on line "
+                f"{first}); a run ranks each passage once per query",
+                path,
+                number,
+            )
+        parsed.append(line)
+    if run_format is None:
+        raise InputError("the run file holds no lines", path)
+    return run_format, parsed
+
+
+def _fields(path: Path) -> Iterator[tuple[int, list[str]]]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            for number, text in enumerate(handle, start=1):
+                if text.strip():
+                    yield number, text.split()
+    except UnicodeDecodeError as error:
+        raise InputError(f"not UTF-8 text ({error.reason}); give a run file", path) from error
+
+
+def _parse(fields: list[str], run_format: RunFormat, number: int, path: Path) -> RunLine:
+    expected = 6 if run_format == "trec" else 3
+    if len(fields) != expected:
+        raise InputError(
+            f"found {len(fields)} fields; expected {expected} ({LAYOUT[run_format]}) like the "
+            "first line",
+            path,
+            number,
+        )
+    if run_format == "trec":
+        qid, _, docid, rank_text, score_text, _ = fields
+        try:
+            rank = int(rank_text)
+        except ValueError:
+            raise InputError(f"rank {rank_text!r} is not an integer", path, number) from None
+    else:
+        qid, docid, score_text = fields
+        rank = 0
+    try:
+        score = float(score_text)
+    except ValueError:
+        raise InputError(f"score {score_text!r} is not a number", path, number) from None
+    if not math.isfinite(score):
+        raise InputError(f"score {score_text!r} is not a finite number", path, number)
+    return RunLine(qid, docid, rank, score, number)
+
+
+def rankings(lines: list[RunLine], run_format: RunFormat) -> dict[str, list[RunLine]]:
+    """qid -> its lines in rank order (see the module doc for each format's rule)."""
+    by_query: dict[str, list[RunLine]] = {}
+    for line in lines:
+        by_query.setdefault(line.qid, []).append(line)
+    if run_format == "trec":
+        for ranked in by_query.values():
+            ranked.sort(key=lambda line: (-line.score, line.rank, line.line))
+    return by_query
+
+
+def import_run(
+    store: Store,
+    path: str | Path,
+    *,
+    collection: str | int | None = None,
+    name: str | None = None,
+    strict: bool = False,
+    progress: Progress = SILENT,
+) -> Run:
+    """Import a run file as a search run of a stored collection.
+
+    Args:
+        path: a TREC or Tevatron run file.
+        collection: the collection its qids and docids name (optional with one collection).
+        name: the run's name (default ``import-<file stem>``).
+        strict: refuse the file when any qid or docid is unknown, instead of reporting.
+    """
+    path = Path(path)
+    target = _collection(store, collection)
+    run_format, lines = read_run_file(path)
+    params = {
+        "source": "import",
+        "file": str(path.resolve()),
+        "format": run_format,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "collection": target.name,
+        "strict": strict,
+    }
+
+    def body(run: Run) -> dict[str, Any]:
+        hits, summary = _map(store, target, rankings(lines, run_format), run.id)
+        _check_mapping(path, target, summary, strict, len(lines))
+        results.add_results(store, run.id, hits)
+        for warning in summary["warnings"]:
+            progress.note(f"WARNING: {warning}")
+        return summary
+
+    return run_step(
+        store,
+        "search",
+        params,
+        body,
+        name=name,
+        default_name=f"import-{path.stem}",
+        collection_id=target.id,
+        progress=progress,
+    )
+
+
+def _collection(store: Store, ref: str | int | None) -> Collection:
+    if ref is not None:
+        return collections.get_collection(store, ref)
+    known = collections.list_collections(store)
+    if len(known) != 1:
+        names = ", ".join(c.name for c in known) or "none yet"
+        raise InputError(f"name the collection the run file ranks with --collection ({names})")
+    return known[0]
+
+
+def _map(
+    store: Store, target: Collection, by_query: dict[str, list[RunLine]], run_id: int
+) -> tuple[list[SearchHit], dict[str, Any]]:
+    """Stored hits of the lines that map, and a summary that counts the ones that do not."""
+    queries = {q.qid: q for q in collections.get_queries(store, target.id)}
+    passages = collections.passage_ids_by_docid(store, target.id)
+    unknown_qids, unknown_docids = Unmapped(), Unmapped()
+    hits: list[SearchHit] = []
+    languages: Counter[str] = Counter()
+    depth = 0
+    for qid, ranked in by_query.items():
+        for line in ranked:
+            if line.docid not in passages:
+                unknown_docids.lines += 1
+                unknown_docids.ids[line.docid] += 1
+        query = queries.get(qid)
+        if query is None:
+            unknown_qids.lines += len(ranked)
+            unknown_qids.ids[qid] += len(ranked)
+            continue
+        mapped = [line for line in ranked if line.docid in passages]
+        if not mapped:
+            continue
+        languages[query.language] += 1
+        depth = max(depth, len(mapped))
+        hits += [
+            SearchHit(query.id, rank, passages[line.docid], line.score)
+            for rank, line in enumerate(mapped, start=1)
+        ]
+    summary: dict[str, Any] = {
+        "queries": sum(languages.values()),
+        "held_out": 0,
+        "depth": depth,
+        "lines": sum(len(ranked) for ranked in by_query.values()),
+        "imported": len(hits),
+        "per_language": dict(sorted(languages.items())),
+        "unknown_qids": unknown_qids.summary(),
+        "unknown_docids": unknown_docids.summary(),
+        "warnings": _warnings(target, unknown_qids, unknown_docids),
+    }
+    return hits, summary
+
+
+def _warnings(target: Collection, qids: Unmapped, docids: Unmapped) -> list[str]:
+    found = []
+    if qids.lines:
+        found.append(
+            f"{qids.lines} lines name {len(qids.ids)} qids that collection {target.name!r} does "
+            f"not hold (e.g. {', '.join(repr(k) for k, _ in qids.ids.most_common(3))}); "
+            "those queries are not imported"
+        )
+    if docids.lines:
+        found.append(
+            f"{docids.lines} lines name {len(docids.ids)} docids that collection "
+            f"{target.name!r} does not hold (e.g. "
+            f"{', '.join(repr(k) for k, _ in docids.ids.most_common(3))}); they are left out "
+            "and the passages ranked below them move up"
+        )
+    return found
+
+
+def _check_mapping(
+    path: Path, target: Collection, summary: dict[str, Any], strict: bool, lines: int
+) -> None:
+    if summary["imported"] == 0:
+        raise InputError(
+            f"none of the {lines} lines names both a query and a passage of collection "
+            f"{target.name!r} ({summary['unknown_qids']['distinct']} unknown qids, "
+            f"{summary['unknown_docids']['distinct']} unknown docids); check --collection "
+            "and that the run was made on this corpus",
+            path,
+        )
+    if strict and summary["warnings"]:
+        raise InputError(f"{summary['warnings'][0]}; without --strict it is reported", path)
+
+
+def export_run(store: Store, search_run: str | int, path: str | Path) -> int:
+    """Write a stored search run as a TREC run file; returns the number of lines.
+
+    The file appears whole or not at all (written beside it, then renamed).
+    """
+    run = runs.get_run(store, search_run, kind="search")
+    if run.status != "done":
+        raise InputError(f"run {run.name!r} is {run.status}, not done; rerun it first")
+    target = Path(path)
+    if target.is_dir():
+        raise InputError("is a folder; give the path of the run file to write", target)
+    if not target.parent.is_dir():
+        raise InputError("its folder does not exist; create it or choose another path", target)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        lines = write_trec(store, run.id, partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return lines
