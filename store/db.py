@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from store.errors import NotFoundError, StoreError
 from store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
@@ -27,8 +25,15 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._depth = 0
+
+    @property
+    def db(self) -> Any:
+        """The connection as a ``sqlite_utils.Database`` (imported on first use: it pulls in
+        pandas when that is installed, which would slow every command's start)."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     @property
     def vectors_dir(self) -> Path:
@@ -67,7 +72,9 @@ class Store:
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Rows of a parameterised SELECT as dicts."""
-        return list(self.db.query(sql, params))
+        cursor = self.conn.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
         """The first column of the first row, or None."""

@@ -1,0 +1,105 @@
+"""The Compare screen: per-language metrics with deltas and marks, helped and hurt queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from statistics import mean
+
+from textual.message import Message
+from textual.widgets import Input, Select
+
+from store import open_store
+from store.collections import get_queries
+from store.results import get_query_metrics
+from store.runs import get_run
+from tests.xqg_tui.app.conftest import MakeApp
+from tests.xqg_tui.app.driving import SIZE, posted, synchronous, table_rows, wait_until
+from xqg_tui.app.messages import DeltasLoaded, ReportLoaded, SearchRendered
+from xqg_tui.app.widgets.metrics import MetricsTable
+from xqg_tui.app.widgets.query_deltas import QueryDeltaTable
+from xqg_tui.app.widgets.ranking import RankingColumn
+
+RUNS = ("demo-search-baseline", "demo-search-xqg-sum", "demo-search-xqg-mean")
+
+
+Stored = tuple[dict[int, str], dict[int, str], dict[str, dict[int, float]], dict[int, float]]
+
+
+def _stored(path: Path) -> Stored:
+    """Query languages and texts, every run's stored MRR@10 per query, the baseline's R@0.1kt."""
+    with open_store(path, create=False) as store:
+        queries = get_queries(store, 1)
+        values = {
+            name: get_query_metrics(store, get_run(store, name).id, ["MRR@10"])["MRR@10"]
+            for name in RUNS
+        }
+        baseline = get_run(store, RUNS[0]).id
+        r_at_kt = get_query_metrics(store, baseline, ["R@0.1kt"])["R@0.1kt"]
+    return {q.id: q.language for q in queries}, {q.id: q.text for q in queries}, values, r_at_kt
+
+
+@synchronous
+async def test_metrics_per_language_and_the_queries_xqg_helped(
+    app_db: Path, make_app: MakeApp
+) -> None:
+    language_of, text_of, values, r_at_kt = _stored(app_db)
+    languages = sorted({language_of[q] for q in values[RUNS[0]]})
+    assert languages == ["de", "en", "es"]
+    messages: list[Message] = []
+    app = make_app(app_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(posted(messages, DeltasLoaded)))
+        table = app.screen.query_one(MetricsTable)
+        rows = table_rows(table)
+        report = posted(messages, ReportLoaded)[-1].report
+        assert [row[0] for row in rows] == [*languages, "avg"]
+        for row, language in zip(rows, languages, strict=False):
+            asked = [q for q in values[RUNS[0]] if language_of[q] == language]
+            means = [mean(values[run][q] for q in asked) for run in RUNS]
+            assert row[1] == str(len(asked))
+            assert row[2] == f"{means[0]:.3f}"
+            assert (row[3], row[5]) == (f"{means[1]:.3f}", f"{means[2]:.3f}")
+            assert row[4].startswith(f"{means[1] - means[0]:+.3f}")
+            assert (
+                row[4].endswith("*") == report.comparison(RUNS[1], "MRR@10", language).significant
+            )
+        # The cursor starts on the first language: its helped and hurt queries are listed.
+        assert posted(messages, DeltasLoaded)[-1].language == "de"
+        hurt = table_rows(app.screen.query_one("#hurt", QueryDeltaTable))
+        assert [row[4] for row in hurt] == [
+            text_of[q] for _, q in _changes(values, language_of, "de", -1)
+        ]
+        assert hurt and all(row[0] == "de" and row[3].startswith("-") for row in hurt)
+        table.focus()
+        await pilot.press("down", "down")
+        await wait_until(pilot, lambda: posted(messages, DeltasLoaded)[-1].language == "es")
+        helped_table = app.screen.query_one("#helped", QueryDeltaTable)
+        helped = table_rows(helped_table)
+        gains = _changes(values, language_of, "es", +1)
+        assert [row[4] for row in helped] == [text_of[q] for _, q in gains]
+        assert helped and all(row[0] == "es" and row[3].startswith("+") for row in helped)
+        helped_table.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(posted(messages, SearchRendered)))
+        assert app.screen.query_one("#query", Input).value == text_of[gains[0][1]]
+        names = [column.ranking.name for column in app.screen.query(RankingColumn)]
+        assert names == ["demo-baseline", "demo-xqg-sum"]
+        await pilot.press("escape", "3", "m")
+        await wait_until(pilot, lambda: posted(messages, ReportLoaded)[-1].measure == "R@0.1kt")
+        assert app.screen.query_one("#measure", Select).value == "R@0.1kt"
+        spanish = [q for q in values[RUNS[0]] if language_of[q] == "es"]
+        recall = mean(r_at_kt[q] for q in spanish)
+        assert table_rows(table)[2][2] == f"{100 * recall:.2f}"  # R@kt in percent
+
+
+def _changes(
+    values: dict[str, dict[int, float]], language_of: dict[int, str], language: str, sign: int
+) -> list[tuple[float, int]]:
+    """(delta, query) of the queries xQG changed in one direction, largest first."""
+    found = [
+        (values[RUNS[1]][q] - values[RUNS[0]][q], q)
+        for q in values[RUNS[0]]
+        if language_of[q] == language and sign * (values[RUNS[1]][q] - values[RUNS[0]][q]) > 0
+    ]
+    return sorted(found, key=lambda pair: (-sign * pair[0], pair[1]))[:10]

@@ -1,0 +1,211 @@
+"""Passages: a virtualised, filterable list; the selected passage with its generated queries."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Select, Static
+
+from store import browse
+from store.browse import CollectionInfo, Passage, PassageListing
+from xqg_tui.app.messages import (
+    CollectionsLoaded,
+    ListingLoaded,
+    PassageHighlighted,
+    PassageLoaded,
+)
+from xqg_tui.app.screens.base import XQGScreen
+from xqg_tui.app.screens.jump import JumpScreen
+from xqg_tui.app.widgets.nav import TopBar
+from xqg_tui.app.widgets.passage_list import PassageList
+from xqg_tui.app.widgets.passage_view import PassageView
+
+NO_PASSAGES = (
+    "This database holds no passages yet. Add some with `xqg ingest xquad DIR` "
+    "(or run `xqg demo`), then open it again."
+)
+
+
+class PassagesScreen(XQGScreen):
+    """Browse the passages of a collection and what was generated for them."""
+
+    NAME = "passages"
+    TITLE = "Passages"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_filter", "Filter"),
+        Binding("g", "jump", "Jump to docid"),
+        Binding("left_square_bracket", "generation_run(-1)", "Prev run"),
+        Binding("right_square_bracket", "generation_run(1)", "Next run"),
+        Binding("c", "next_collection", "Collection", show=False),
+        Binding("escape", "focus_list", "Back to list", show=False),
+    ]
+    WIDGET_KEYS = (("Enter (in the filter)", "back to the list"),)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._collections: list[CollectionInfo] = []
+        self._collection_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        """Filter bar, list and passage side by side."""
+        yield TopBar(self.NAME, self.xqg.library.path.name)
+        with Horizontal(id="passages-bar", classes="bar"):
+            yield Input(placeholder="Filter passages (full text, as you type)", id="filter")
+            yield Select[int]([], prompt="collection", id="collection")
+            yield Static("", id="passage-count")
+        with Horizontal(id="passages-body"):
+            yield PassageList(self.xqg.library, id="passage-list")
+            yield PassageView(id="passage-view")
+        yield Static(NO_PASSAGES, id="passages-empty", classes="notice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Read the collections, then the first listing."""
+        self.query_one("#collection").display = False
+        self.query_one("#passages-empty").display = False
+        self.query_one(PassageList).focus()
+        self._read_collections()
+
+    @work(thread=True, exclusive=True, group="collections")
+    def _read_collections(self) -> None:
+        self.post_message(CollectionsLoaded(self.xqg.library.read(browse.collections_with_counts)))
+
+    def on_collections_loaded(self, message: CollectionsLoaded) -> None:
+        """Offer the collections; an empty database gets a message instead of a list."""
+        self._collections = [c for c in message.collections if c.passages] or message.collections
+        if not any(c.passages for c in message.collections):
+            self.query_one("#passages-body").display = False
+            self.query_one("#passages-empty").display = True
+            self.query_one("#passage-count", Static).update("0 passages")
+            return
+        chooser = self.query_one("#collection", Select)
+        with chooser.prevent(Select.Changed):
+            chooser.set_options((f"{c.name} ({c.passages:,})", c.id) for c in self._collections)
+            chooser.value = self._collections[0].id
+        chooser.display = len(self._collections) > 1
+        self._collection_id = self._collections[0].id
+        self._read_listing(self._collection_id, self.query_one("#filter", Input).value)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Another collection was chosen."""
+        if event.select.id == "collection" and isinstance(event.value, int):
+            self._collection_id = event.value
+            self._read_listing(event.value, self.query_one("#filter", Input).value)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the user types."""
+        if event.input.id == "filter" and self._collection_id is not None:
+            self._read_listing(self._collection_id, event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the filter goes to the list."""
+        if event.input.id == "filter":
+            self.action_focus_list()
+
+    @work(thread=True, exclusive=True, group="listing")
+    def _read_listing(self, collection_id: int, text: str, passage_id: int | None = None) -> None:
+        library = self.xqg.library
+        listing = library.read(browse.list_passages, collection_id, text)
+        cursor = 0
+        if passage_id is not None:
+            cursor = library.read(browse.passage_position, listing, passage_id) or 0
+        self.post_message(ListingLoaded(listing, cursor))
+
+    def on_listing_loaded(self, message: ListingLoaded) -> None:
+        """Show a new listing and how many passages it holds."""
+        listing = message.listing
+        self.query_one(PassageList).show(listing, message.cursor)
+        self.query_one("#passage-count", Static).update(_count_text(listing, self._collections))
+        if not listing.total:
+            self.query_one(PassageView).clear("No passage matches the filter")
+
+    def on_passage_highlighted(self, message: PassageHighlighted) -> None:
+        """Read the passage under the cursor."""
+        self._read_passage(message.passage_id)
+
+    @work(thread=True, exclusive=True, group="passage")
+    def _read_passage(self, passage_id: int) -> None:
+        library = self.xqg.library
+        passage = library.read(browse.get_passage, passage_id)
+        if passage is not None:
+            groups = library.read(browse.passage_generations, passage_id)
+            self.post_message(PassageLoaded(passage, groups))
+
+    def on_passage_loaded(self, message: PassageLoaded) -> None:
+        """Show the passage that was read."""
+        self.query_one(PassageView).show(message.passage, message.generations)
+
+    def open_passage(self, passage_id: int) -> None:
+        """Select a passage (from another screen), clearing the filter."""
+        self._find_passage(passage_id)
+
+    @work(thread=True, exclusive=True, group="jump")
+    def _find_passage(self, passage_id: int) -> None:
+        passage = self.xqg.library.read(browse.get_passage, passage_id)
+        if passage is None:
+            self.app.call_from_thread(
+                self.notify, f"No passage with id {passage_id}", severity="error"
+            )
+            return
+        self.app.call_from_thread(self._reveal, passage)
+
+    def _reveal(self, passage: Passage) -> None:
+        """Show a passage in an unfiltered list of its collection."""
+        self._collection_id = passage.collection_id
+        chooser = self.query_one("#collection", Select)
+        with chooser.prevent(Select.Changed):
+            if any(c.id == passage.collection_id for c in self._collections):
+                chooser.value = passage.collection_id
+        field = self.query_one("#filter", Input)
+        with field.prevent(Input.Changed):
+            field.value = ""
+        self._read_listing(passage.collection_id, "", passage.id)
+        self.query_one(PassageList).focus()
+
+    def action_focus_filter(self) -> None:
+        """Type a filter."""
+        self.query_one("#filter", Input).focus()
+
+    def action_focus_list(self) -> None:
+        """Back to the list."""
+        self.query_one(PassageList).focus()
+
+    def action_generation_run(self, step: int) -> None:
+        """Show the previous or next generation run of the passage."""
+        self.query_one(PassageView).step_run(step)
+
+    def action_next_collection(self) -> None:
+        """Switch to the next collection."""
+        ids = [c.id for c in self._collections]
+        if len(ids) > 1 and self._collection_id in ids:
+            following = ids[(ids.index(self._collection_id) + 1) % len(ids)]
+            self.query_one("#collection", Select).value = following
+
+    def action_jump(self) -> None:
+        """Ask for a docid and go to that passage."""
+        self.app.push_screen(JumpScreen(), self._jump)
+
+    def _jump(self, docid: str | None) -> None:
+        if docid and self._collection_id is not None:
+            self._find_docid(self._collection_id, docid)
+
+    @work(thread=True, exclusive=True, group="jump")
+    def _find_docid(self, collection_id: int, docid: str) -> None:
+        passage = self.xqg.library.read(browse.passage_by_docid, collection_id, docid)
+        if passage is None:
+            self.app.call_from_thread(
+                self.notify, f"No passage with docid {docid!r} here", severity="error"
+            )
+            return
+        self.app.call_from_thread(self._reveal, passage)
+
+
+def _count_text(listing: PassageListing, collections: list[CollectionInfo]) -> str:
+    everything = next((c.passages for c in collections if c.id == listing.collection_id), 0)
+    if listing.match is None:
+        return f"{listing.total:,} passages"
+    return f"{listing.total:,} of {everything:,} match"
