@@ -15,34 +15,22 @@ from pipelines.progress import Advance
 class HFEncoder:
     """A transformers encoder (tied: one model for queries and passages)."""
 
-    def __init__(self, config: EncoderConfig) -> None:
+    def __init__(self, config: EncoderConfig, *, loaded: tuple[Any, Any] | None = None) -> None:
+        """Load the model a config names; or, with ``loaded=(tokenizer, model)``, encode with
+        a model already in memory (used as it is: its device, dtype and mode are the
+        caller's, e.g. a model being trained)."""
         import torch
-        from safetensors import SafetensorError
-        from transformers import AutoModel, AutoTokenizer
 
         self.config = config
-        source = config.name.removeprefix("hf:")
+        if loaded is not None:
+            self.tokenizer, self.model = loaded
+            self.device = next(self.model.parameters()).device
+            self.dim = int(self.model.config.hidden_size)
+            return
         self.device = _device(config.device, torch)
-        advice = (
-            "Give a local folder with config.json, model.safetensors and a tokenizer, "
-            "or a model id reachable online"
+        self.tokenizer, model = load_pretrained(
+            config.name.removeprefix("hf:"), trust_remote_code=config.trust_remote_code
         )
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                source, trust_remote_code=config.trust_remote_code
-            )
-            # transformers 5 builds an empty tokenizer from config.json alone when the
-            # tokenizer files are missing: every word would be [UNK].
-            if len(self.tokenizer) <= len(self.tokenizer.all_special_tokens):
-                raise StepError(
-                    f"cannot load encoder {source!r}: its tokenizer has no vocabulary "
-                    f"(tokenizer files missing?). {advice}"
-                )
-            model = AutoModel.from_pretrained(
-                source, use_safetensors=True, trust_remote_code=config.trust_remote_code
-            )
-        except (OSError, ValueError, SafetensorError) as error:
-            raise StepError(f"cannot load encoder {source!r}: {error}. {advice}") from error
         dtype = _dtype(self.device, torch)
         self.model = model.to(device=self.device, dtype=dtype).eval()
         self.dim = int(model.config.hidden_size)
@@ -79,7 +67,7 @@ class HFEncoder:
                     return_tensors="pt",
                 ).to(self.device)
                 hidden = self.model(**batch).last_hidden_state
-                pooled = _pool(hidden, batch["attention_mask"], self.config.pooling)
+                pooled = pool(hidden, batch["attention_mask"], self.config.pooling)
                 if self.config.normalize:
                     pooled = torch.nn.functional.normalize(pooled, dim=-1)
                 out[chosen] = pooled.float().cpu().numpy()
@@ -88,7 +76,38 @@ class HFEncoder:
         return out
 
 
-def _pool(hidden: Any, mask: Any, pooling: str) -> Any:
+def load_pretrained(source: str, *, trust_remote_code: bool = False) -> tuple[Any, Any]:
+    """(tokenizer, model) of a local folder or model id; safetensors weights only.
+
+    Raises:
+        StepError: the folder or id cannot be loaded, or its tokenizer has no vocabulary.
+    """
+    from safetensors import SafetensorError
+    from transformers import AutoModel, AutoTokenizer
+
+    advice = (
+        "Give a local folder with config.json, model.safetensors and a tokenizer, "
+        "or a model id reachable online"
+    )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
+        # transformers 5 builds an empty tokenizer from config.json alone when the
+        # tokenizer files are missing: every word would be [UNK].
+        if len(tokenizer) <= len(tokenizer.all_special_tokens):
+            raise StepError(
+                f"cannot load encoder {source!r}: its tokenizer has no vocabulary "
+                f"(tokenizer files missing?). {advice}"
+            )
+        model = AutoModel.from_pretrained(
+            source, use_safetensors=True, trust_remote_code=trust_remote_code
+        )
+    except (OSError, ValueError, SafetensorError) as error:
+        raise StepError(f"cannot load encoder {source!r}: {error}. {advice}") from error
+    return tokenizer, model
+
+
+def pool(hidden: Any, mask: Any, pooling: str) -> Any:
+    """CLS (first token) or attention-masked mean of the last hidden states."""
     if pooling == "cls":
         return hidden[:, 0]
     weights = mask.unsqueeze(-1).to(hidden.dtype)

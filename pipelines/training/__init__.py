@@ -1,0 +1,15 @@
+"""Training steps: contrastive fine-tuning of a Hugging Face encoder (Tevatron-style xDR).
+
+:mod:`pipelines.training.config` holds the hyper-parameters, :mod:`pipelines.training.data`
+the (query, positive passage) pairs and the dev split, :mod:`pipelines.training.negatives`
+hard-negative mining from a stored index, :mod:`pipelines.training.model` pooling and the
+loss, :mod:`pipelines.training.checkpoint` safe checkpoints, :mod:`pipelines.training.dev`
+the per-epoch evaluation, :mod:`pipelines.training.encoder` the encoder ``train`` step and
+:mod:`pipelines.training.generator` the generator one.
+"""
+
+from pipelines.training.config import EncoderTraining, GeneratorTraining
+from pipelines.training.encoder import train_encoder
+from pipelines.training.generator import train_generator
+
+__all__ = ["EncoderTraining", "GeneratorTraining", "train_encoder", "train_generator"]
