@@ -76,18 +76,18 @@ def search(
             "index or augment run"
         )
     vector_set = vectors.run_vector_set(store, index_run.id, "passages")
-    held_out_by = _held_out_by(store, index_run, exclude)
+    holdouts = held_out_by(store, index_run, exclude)
     params = {
         "index": index_run.name,
         "languages": sorted(languages) if languages else None,
         "splits": sorted(splits) if splits else None,
         "depth": depth,
         "exact": exact,
-        "held_out_by": sorted(run.name for run in held_out_by),
+        "held_out_by": sorted(run.name for run in holdouts),
     }
 
     def body(run: Run) -> dict[str, Any]:
-        held_out = generations.held_out_query_ids(store, [r.id for r in held_out_by])
+        held_out = generations.held_out_query_ids(store, [r.id for r in holdouts])
         queries = [
             q
             for q in collections.get_queries(
@@ -139,13 +139,13 @@ def search(
         body,
         name=name,
         default_name=f"search-{index_run.name}",
-        parents=[("index", index_run.id)] + [("held_out_by", r.id) for r in held_out_by],
+        parents=[("index", index_run.id)] + [("held_out_by", r.id) for r in holdouts],
         collection_id=vector_set.collection_id,
         progress=progress,
     )
 
 
-def _held_out_by(store: Store, index_run: Run, exclude: Sequence[str | int]) -> list[Run]:
+def held_out_by(store: Store, index_run: Run, exclude: Sequence[str | int]) -> list[Run]:
     """Heldout generation runs in the index's lineage plus the ones named in ``exclude``."""
     found = {run.id: run for run in (runs.get_run(store, ref, kind="generate") for ref in exclude)}
     pending = [index_run]

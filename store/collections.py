@@ -20,6 +20,7 @@ from store.records import (
     QrelRecord,
     Query,
     QueryRecord,
+    VariantRecord,
 )
 from store.runs import now
 
@@ -103,6 +104,45 @@ def add_queries(store: Store, collection_id: int, records: Iterable[QueryRecord]
             "AND q.qid = i.qid) ORDER BY i.rowid",
             (collection_id, collection_id),
         ).rowcount
+
+
+def add_variants(store: Store, collection_id: int, records: Iterable[VariantRecord]) -> int:
+    """Store perturbed copies of stored queries; returns how many were new.
+
+    A variant takes its original's language and parallel id, and its qrels and answers, so
+    it is evaluated exactly like the original.
+    """
+    with store.transaction():
+        _load_incoming(store, "incoming_variants", ("original_id", "qid", "text", "split"), records)
+        clash = store.rows(
+            "SELECT i.qid FROM temp.incoming_variants i JOIN queries q ON q.collection_id = ? "
+            "AND q.qid = i.qid WHERE q.text != i.text OR q.split != i.split "
+            "OR q.original_id IS NOT i.original_id LIMIT 3",
+            (collection_id,),
+        )
+        _refuse("query", [r["qid"] for r in clash])
+        added = store.execute(
+            "INSERT INTO queries (collection_id, qid, language, text, split, parallel_id, "
+            "original_id) SELECT ?, i.qid, o.language, i.text, i.split, o.parallel_id, o.id "
+            "FROM temp.incoming_variants i JOIN queries o ON o.id = i.original_id "
+            "AND o.collection_id = ? WHERE NOT EXISTS (SELECT 1 FROM queries q "
+            "WHERE q.collection_id = ? AND q.qid = i.qid) ORDER BY i.rowid",
+            (collection_id, collection_id, collection_id),
+        ).rowcount
+        variants = "q.collection_id = ? AND q.qid IN (SELECT qid FROM temp.incoming_variants)"
+        store.execute(
+            "INSERT OR IGNORE INTO qrels (query_id, passage_id, relevance) "
+            "SELECT q.id, j.passage_id, j.relevance FROM queries q "
+            f"JOIN qrels j ON j.query_id = q.original_id WHERE {variants}",
+            (collection_id,),
+        )
+        store.execute(
+            "INSERT OR IGNORE INTO answers (query_id, position, text) "
+            "SELECT q.id, j.position, j.text FROM queries q "
+            f"JOIN answers j ON j.query_id = q.original_id WHERE {variants}",
+            (collection_id,),
+        )
+        return added
 
 
 def add_qrels(store: Store, collection_id: int, records: Iterable[QrelRecord]) -> int:
@@ -241,11 +281,11 @@ def get_queries(
 ) -> list[Query]:
     """Stored queries of a collection, in id order, optionally by language and split."""
     rows = store.execute(
-        "SELECT id, qid, language, text, split, parallel_id FROM queries "
+        "SELECT id, qid, language, text, split, parallel_id, original_id FROM queries "
         "WHERE collection_id = ? ORDER BY id",
         (collection_id,),
     )
-    queries = [Query(int(r[0]), r[1], r[2], r[3], r[4], r[5]) for r in rows]
+    queries = [Query(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
     return [
         q
         for q in queries

@@ -25,6 +25,15 @@ class QueryRecord(NamedTuple):
     parallel_id: str | None = None
 
 
+class VariantRecord(NamedTuple):
+    """A perturbed copy of a stored query (language, parallel id and judgements are copied)."""
+
+    original_id: int
+    qid: str
+    text: str
+    split: str
+
+
 class QrelRecord(NamedTuple):
     """Relevance of a passage for a query, by external ids."""
 
@@ -51,7 +60,7 @@ class GenerationRecord(NamedTuple):
 
 
 class Query(NamedTuple):
-    """A stored query."""
+    """A stored query; ``original_id`` is set on perturbed copies of another query."""
 
     id: int
     qid: str
@@ -59,6 +68,7 @@ class Query(NamedTuple):
     text: str
     split: str
     parallel_id: str | None
+    original_id: int | None = None
 
 
 class SearchHit(NamedTuple):

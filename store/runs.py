@@ -168,3 +168,12 @@ def set_collection(store: Store, run_id: int, collection_id: int) -> None:
     """Attach a run to the collection it worked on."""
     with store.transaction():
         store.execute("UPDATE runs SET collection_id = ? WHERE id = ?", (collection_id, run_id))
+
+
+def add_parents(store: Store, run_id: int, parents: Iterable[tuple[str, int]]) -> None:
+    """Record more parent runs of a run (steps that start other steps learn them late)."""
+    with store.transaction():
+        store.executemany(
+            "INSERT OR IGNORE INTO run_parents (run_id, parent_id, role) VALUES (?, ?, ?)",
+            [(run_id, parent_id, role) for role, parent_id in parents],
+        )

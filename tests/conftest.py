@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -140,3 +141,68 @@ def make_vector_set() -> MakeVectorSet:
         return run_vector_set(store, run.id, "passages")
 
     return make
+
+
+XNLI_PROMPTS = 24
+XNLI_LANGUAGES = ["de", "th", "zh"]
+
+
+@pytest.fixture(scope="session")
+def xnli_slice(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real XNLI dev rows of the first 24 promptIDs in en, de, zh and th."""
+    source = shared_data / "xnli" / "xnli.dev.tsv"
+    target = tmp_path_factory.mktemp("xnli") / "xnli.dev.tsv"
+    with open(source, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    header, body = rows[0], rows[1:]
+    prompts = {r[5] for r in body if r[0] == "en"}
+    first = sorted(prompts, key=int)[:XNLI_PROMPTS]
+    kept = [r for r in body if r[0] in ("en", *XNLI_LANGUAGES) and r[5] in first]
+    target.write_text("\n".join("\t".join(r) for r in [header, *kept]) + "\n", "utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def robustness_db(xnli_slice: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The XNLI slice after a whole robustness experiment with real e5-small: index ``base``,
+    entailed hypotheses as stand-ins (``entailed``), centred xQG index ``xqg``, three attacks
+    on the premises, and the robustness run ``rob``."""
+    from pipelines.augment import augment
+    from pipelines.generations.heldout import generate_heldout
+    from pipelines.index import build_index
+    from pipelines.ingest import ingest, read_xnli
+    from pipelines.robustness.evaluate import evaluate_robustness
+    from pipelines.robustness.variants import perturb_queries
+
+    path = tmp_path_factory.mktemp("robustness") / "xqg.db"
+    with open_store(path) as store:
+        ingest(store, read_xnli(xnli_slice))
+        build_index(store, "xnli", name="base")
+        generate_heldout(
+            store,
+            "xnli",
+            splits=["hypothesis-entailment"],
+            languages=XNLI_LANGUAGES,
+            name="entailed",
+        )
+        augment(store, "base", "entailed", alpha=0.01, center=True, name="xqg")
+        for attack, strength in (("char-noise", 0.3), ("contradiction", 1.0), ("code-switch", 0.0)):
+            perturb_queries(
+                store,
+                "xnli",
+                attack,
+                strength=strength,
+                seed=1,
+                splits=["premise"],
+                languages=XNLI_LANGUAGES,
+                name=attack,
+            )
+        evaluate_robustness(
+            store,
+            ["base", "xqg"],
+            ["char-noise", "contradiction", "code-switch"],
+            languages=XNLI_LANGUAGES,
+            depth=20,
+            name="rob",
+        )
+    return path

@@ -1,0 +1,342 @@
+"""The robustness evaluation: clean vs attacked queries, per system, language and attack.
+
+For every system (an index or xQG index run; the first is the baseline) the clean queries of
+one split and each attack's variants of them are searched (held-out queries of any system's
+generation run are left out everywhere, so every system answers the same queries). Per
+query, the drop is ``clean - attacked`` (variant paired with its original); the systems'
+drops are compared per language with the evaluation's paired tests and corrections (the
+family of one attack and measure: every system x language cell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pipelines.errors import InputError
+from pipelines.evaluate import per_query_values
+from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct
+from pipelines.metrics.significance import CORRECTIONS, TESTS, Correction, Test
+from pipelines.progress import SILENT, Progress
+from pipelines.robustness.confusion import confusion_values
+from pipelines.search import held_out_by, search
+from pipelines.steps import require_done, run_step
+from store import collections, results, runs
+from store.db import Store
+from store.records import Query, Run
+
+DEFAULT_MEASURES = ("MRR@10", "Recall@1")
+
+
+@dataclass
+class AttackScore:
+    """One system under one attack in one language, for one measure."""
+
+    system: str
+    attack: str
+    language: str
+    measure: str
+    n: int
+    clean: float
+    attacked: float
+
+    @property
+    def drop(self) -> float:
+        """Absolute drop (clean - attacked)."""
+        return self.clean - self.attacked
+
+    @property
+    def relative_drop(self) -> float | None:
+        """Drop as a share of the clean score (None when the clean score is 0)."""
+        return self.drop / self.clean if self.clean else None
+
+
+@dataclass
+class DropTest:
+    """A system's per-query drops against the baseline's under one attack.
+
+    ``comparison.baseline`` and ``comparison.system`` are the mean drops, ``delta`` their
+    difference (negative: the system loses less), with the test, correction, bootstrap CI and
+    effect size of the evaluation machinery.
+    """
+
+    attack: str
+    comparison: Comparison
+
+
+@dataclass
+class RobustnessReport:
+    """Scores, drops and drop tests of a robustness evaluation."""
+
+    systems: list[str]
+    attacks: list[str]
+    languages: list[str]
+    measures: list[str]
+    scores: list[AttackScore] = field(default_factory=list)
+    tests: list[DropTest] = field(default_factory=list)
+    test: Test = "t"
+    correction: Correction = "holm"
+    alpha: float = ALPHA
+
+    def score(self, system: str, attack: str, language: str, measure: str) -> AttackScore | None:
+        """The score of one cell, if there is one."""
+        return next(
+            (
+                s
+                for s in self.scores
+                if (s.system, s.attack, s.language, s.measure)
+                == (system, attack, language, measure)
+            ),
+            None,
+        )
+
+    def summary(self, measure: str) -> dict[str, dict[str, float]]:
+        """Per system: mean clean score, mean drop and mean relative drop over all cells."""
+        found = {}
+        for system in self.systems:
+            cells = [s for s in self.scores if s.system == system and s.measure == measure]
+            relative = [s.relative_drop for s in cells if s.relative_drop is not None]
+            found[system] = {
+                "clean": float(np.mean([s.clean for s in cells])),
+                "drop": float(np.mean([s.drop for s in cells])),
+                "relative_drop": float(np.mean(relative)) if relative else 0.0,
+            }
+        return found
+
+    def to_json(self) -> dict[str, Any]:
+        """Everything as plain JSON."""
+        return {
+            "systems": self.systems,
+            "attacks": self.attacks,
+            "languages": self.languages,
+            "measures": self.measures,
+            "test": TESTS[self.test] + " on per-query drops",
+            "correction": CORRECTIONS[self.correction],
+            "alpha": self.alpha,
+            "scores": [
+                {**asdict(s), "drop": s.drop, "relative_drop": s.relative_drop} for s in self.scores
+            ],
+            "tests": [{"attack": t.attack, **asdict(t.comparison)} for t in self.tests],
+            "summary": {m: self.summary(m) for m in self.measures},
+        }
+
+
+def evaluate_robustness(
+    store: Store,
+    systems: Sequence[str | int],
+    attacks: Sequence[str | int],
+    *,
+    split: str = "premise",
+    languages: Sequence[str] | None = None,
+    depth: int = 100,
+    measures: Sequence[str] = DEFAULT_MEASURES,
+    name: str = "robustness",
+    test: Test = "t",
+    correction: Correction = "holm",
+    alpha: float = ALPHA,
+    progress: Progress = SILENT,
+) -> RobustnessReport:
+    """Search clean and attacked queries with every system, store per-query values, report."""
+    indexes = [require_done(runs.get_run(store, ref)) for ref in systems]
+    perturbs = [require_done(runs.get_run(store, ref, kind="perturb")) for ref in attacks]
+    if len(indexes) < 1 or not perturbs:
+        raise InputError("name at least one system (index run) and one attack (perturb run)")
+    collection_ids = {r.collection_id for r in [*indexes, *perturbs]}
+    if len(collection_ids) != 1:
+        raise InputError("systems and attacks must belong to one collection")
+    excluded = sorted({r.name for index in indexes for r in held_out_by(store, index, ())})
+    if languages is None:
+        # Cross-lingual by default: English queries are the English passages' own text.
+        every = collections.get_queries(store, perturbs[0].collection_id or 0)
+        languages = sorted({q.language for q in every} - {"en"})
+    params = {
+        "systems": [r.name for r in indexes],
+        "attacks": [r.name for r in perturbs],
+        "split": split,
+        "languages": sorted(languages) if languages else None,
+        "depth": depth,
+        "measures": list(measures),
+        "held_out_by": excluded,
+    }
+
+    def body(run: Run) -> dict[str, Any]:
+        searched = _search_all(store, indexes, perturbs, params, name, progress)
+        runs.add_parents(store, run.id, [("search", r.id) for r in searched.values()])
+        _store_values(store, run, list(searched.values()), measures, progress)
+        return {"searches": len(searched)}
+
+    run = run_step(
+        store,
+        "robustness",
+        params,
+        body,
+        name=name,
+        parents=[("system", r.id) for r in indexes] + [("attack", r.id) for r in perturbs],
+        collection_id=collection_ids.pop(),
+        progress=progress,
+    )
+    return build_robustness_report(store, run, test=test, correction=correction, alpha=alpha)
+
+
+def _search_all(
+    store: Store,
+    indexes: list[Run],
+    perturbs: list[Run],
+    params: dict[str, Any],
+    name: str,
+    progress: Progress,
+) -> dict[tuple[str, str], Run]:
+    searched = {}
+    splits = {"clean": params["split"]} | {
+        p.name: params["split"] + p.params["tag"] for p in perturbs
+    }
+    for index in indexes:
+        for attack, split in splits.items():
+            searched[(index.name, attack)] = search(
+                store,
+                index.name,
+                splits=[split],
+                languages=params["languages"],
+                depth=params["depth"],
+                exclude=params["held_out_by"],
+                name=f"{name}:{index.name}:{attack}",
+                progress=progress,
+            )
+    return searched
+
+
+def _store_values(
+    store: Store, run: Run, searched: list[Run], measures: Sequence[str], progress: Progress
+) -> None:
+    for search_run in searched:
+        values = per_query_values(store, search_run, measures, progress)
+        values.update(_confusions(store, search_run))
+        results.put_query_metrics(
+            store,
+            run.id,
+            [
+                (search_run.id, query_id, measure, value)
+                for measure, by_query in values.items()
+                for query_id, value in by_query.items()
+            ],
+        )
+
+
+def _confusions(store: Store, search_run: Run) -> dict[str, dict[int, float]]:
+    ranked = {
+        q: [p for p, _ in hits] for q, hits in results.get_results(store, search_run.id).items()
+    }
+    judged = collections.qrels_for(store, ranked)
+    passages = {p for hits in ranked.values() for p in hits} | {
+        p for docs in judged.values() for p in docs
+    }
+    docid_of = collections.docids(store, passages)
+    premise_of = {q: docid_of[p] for q, docs in judged.items() for p in docs}
+    found = confusion_values(ranked, premise_of, docid_of)
+    return {measure: values for measure, values in found.items() if values}
+
+
+def build_robustness_report(
+    store: Store,
+    run: Run,
+    *,
+    test: Test = "t",
+    correction: Correction = "holm",
+    alpha: float = ALPHA,
+) -> RobustnessReport:
+    """The report of a finished robustness run, from the per-query values it stored."""
+    queries = {q.id: q for q in collections.get_queries(store, run.collection_id or 0)}
+    prefix = f"{run.name}:"
+    values = {
+        tuple(parent.name.removeprefix(prefix).rsplit(":", 1)): results.get_query_metrics(
+            store, parent.id
+        )
+        for _, parent in runs.parent_runs(store, run.id)
+        if parent.kind == "search"
+    }
+    measures = sorted({m for by_measure in values.values() for m in by_measure})
+    report = RobustnessReport(
+        systems=run.params["systems"],
+        attacks=run.params["attacks"],
+        languages=[],
+        measures=measures,
+        test=test,
+        correction=correction,
+        alpha=alpha,
+    )
+    for attack in report.attacks:
+        for measure in measures:
+            drops = {
+                system: _drops(report, values, queries, system, attack, measure)
+                for system in report.systems
+            }
+            tests = [
+                DropTest(attack, comparison)
+                for comparison in _drop_tests(drops, queries, report, measure)
+            ]
+            correct([t.comparison for t in tests], correction, alpha)
+            report.tests.extend(tests)
+    report.languages = sorted({s.language for s in report.scores})
+    return report
+
+
+def _drops(
+    report: RobustnessReport,
+    values: dict[tuple[str, ...], dict[str, dict[int, float]]],
+    queries: dict[int, Query],
+    system: str,
+    attack: str,
+    measure: str,
+) -> dict[int, float]:
+    """Original query id -> clean minus attacked value; adds the per-language scores."""
+    clean = values[(system, "clean")].get(measure, {})
+    attacked = values[(system, attack)].get(measure, {})
+    pairs = {}
+    for variant, value in attacked.items():
+        original = queries[variant].original_id
+        if original is not None and original in clean:
+            pairs[original] = (clean[original], value)
+    for language in sorted({queries[q].language for q in pairs}):
+        mine = [pair for q, pair in pairs.items() if queries[q].language == language]
+        report.scores.append(
+            AttackScore(
+                system,
+                attack,
+                language,
+                measure,
+                len(mine),
+                float(np.mean([c for c, _ in mine])),
+                float(np.mean([a for _, a in mine])),
+            )
+        )
+    return {q: c - a for q, (c, a) in pairs.items()}
+
+
+def _drop_tests(
+    drops: dict[str, dict[int, float]],
+    queries: dict[int, Query],
+    report: RobustnessReport,
+    measure: str,
+) -> list[Comparison]:
+    baseline = drops[report.systems[0]]
+    found = []
+    for system in report.systems[1:]:
+        common = baseline.keys() & drops[system].keys()
+        for language in [*sorted({queries[q].language for q in common}), POOLED]:
+            chosen = sorted(
+                q for q in common if language == POOLED or queries[q].language == language
+            )
+            found.append(
+                compare_scores(
+                    system,
+                    measure,
+                    language,
+                    [baseline[q] for q in chosen],
+                    [drops[system][q] for q in chosen],
+                    test=report.test,
+                )
+            )
+    return found

@@ -1,0 +1,131 @@
+"""xqg robustness: adversarial XNLI benchmarks, query perturbations, robustness reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from xqg_tui import report_files
+from xqg_tui.commands import context
+
+
+def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """Add the command's parsers."""
+    robustness = commands.add_parser("robustness", help="robustness under adversarial queries")
+    steps = robustness.add_subparsers(title="steps", metavar="STEP", required=True)
+    build = steps.add_parser(
+        "build-xnli", parents=parents, help="XNLI as retrieval with hypotheses as distractors"
+    )
+    build.add_argument("path", metavar="FILE", help="XNLI TSV, e.g. xnli.dev.tsv")
+    build.add_argument("--collection", default="xnli")
+    build.set_defaults(handler=cmd_build_xnli)
+    perturb = steps.add_parser("perturb", parents=parents, help="perturbed copies of queries")
+    perturb.add_argument("--collection", required=True)
+    perturb.add_argument(
+        "--attack",
+        required=True,
+        help="char-noise, diacritics, punctuation, shuffle, code-switch or contradiction",
+    )
+    perturb.add_argument("--strength", type=float, required=True, help="0 (none) to 1")
+    perturb.add_argument("--seed", type=int, default=1)
+    perturb.add_argument("--split", action="append", help="only queries of this split")
+    perturb.add_argument("--langs", help="only queries in these languages")
+    perturb.set_defaults(handler=cmd_perturb)
+    evaluate = steps.add_parser(
+        "evaluate", parents=parents, help="clean vs attacked, baseline vs xQG, per language"
+    )
+    evaluate.add_argument("--systems", required=True, help="index runs; the first is the baseline")
+    evaluate.add_argument("--attacks", required=True, help="perturb runs")
+    evaluate.add_argument("--split", default="premise")
+    evaluate.add_argument("--langs", help="languages (default: all but English)")
+    evaluate.add_argument("--depth", type=int, default=100)
+    evaluate.add_argument("--measures", default="MRR@10,Recall@1")
+    evaluate.add_argument("--show", default="MRR@10", help="measure printed in the terminal")
+    report_files.add_statistics_options(evaluate)
+    evaluate.add_argument("--json", help="write the report as JSON")
+    evaluate.add_argument("--markdown", help="write the report as Markdown")
+    evaluate.add_argument("--png", help="write the drops per language as PNG")
+    evaluate.set_defaults(handler=cmd_evaluate)
+
+
+def cmd_build_xnli(args: argparse.Namespace) -> int:
+    """xqg robustness build-xnli FILE."""
+    from pipelines.ingest import ingest, read_xnli
+
+    dataset = read_xnli(args.path)
+    with context.open_store(args, create=True) as store:
+        run = ingest(store, dataset, args.collection, name=args.name, progress=context.progress())
+    added = run.summary["added"]
+    context.done(
+        run,
+        f"XNLI benchmark: {added['passages']} new passages, {added['queries']} "
+        f"new queries in collection {args.collection!r}",
+        args.db,
+    )
+    return 0
+
+
+def cmd_perturb(args: argparse.Namespace) -> int:
+    """xqg robustness perturb."""
+    from pipelines.robustness.variants import perturb_queries
+
+    with context.open_store(args) as store:
+        run = perturb_queries(
+            store,
+            args.collection,
+            args.attack,
+            strength=args.strength,
+            seed=args.seed,
+            splits=args.split,
+            languages=context.languages(args.langs),
+            name=args.name,
+            progress=context.progress(),
+        )
+    context.done(
+        run,
+        f"{run.summary['variants']} variants ({run.summary['changed']} changed), "
+        f"splits {', '.join(run.summary['splits'])}",
+        args.db,
+    )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """xqg robustness evaluate."""
+    from pipelines.robustness.evaluate import evaluate_robustness
+    from xqg_tui.console import out
+    from xqg_tui.robustness_report import drops_png, markdown, rich_tables, summary_lines
+
+    measures = [m.strip() for m in args.measures.split(",") if m.strip()]
+    with context.open_store(args) as store:
+        report = evaluate_robustness(
+            store,
+            _names(args.systems),
+            _names(args.attacks),
+            split=args.split,
+            languages=context.languages(args.langs),
+            depth=args.depth,
+            measures=measures,
+            name=args.name or "robustness",
+            test=args.test,
+            correction=args.correction,
+            alpha=args.level,
+            progress=context.progress(),
+        )
+    for table in rich_tables(report, args.show):
+        out.print(table)
+    for line in summary_lines(report, args.show):
+        out.print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(report), encoding="utf-8")
+    if args.png:
+        drops_png(report, args.show, args.png)
+    return 0
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
