@@ -16,7 +16,8 @@ endif
 DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean bench-eval bench-generate
+.PHONY: bench-tui
 
 install: $(STAMP)
 
@@ -32,6 +33,20 @@ demo: $(STAMP)
 
 test: lint
 	XQG_SHARED_DATA=$(SHARED) $(PY) -m pytest -q
+
+# R@kt speed: the fast path vs the official eval_xor_retrieve.py loop (not a timed test).
+bench-eval: $(STAMP)
+	$(PY) benchmarks/bench_eval.py --data $(SHARED)
+
+# Query generation speed: xqg generate vs one unbatched generate per passage and language
+# (one torch thread each: steady numbers on a machine shared with other work).
+bench-generate: $(STAMP)
+	$(PY) benchmarks/bench_generate.py --xquad $(SHARED)/xquad --threads 1
+
+# Terminal app on a synthetic 100k-passage database (built once under build/bench/):
+# startup to first paint, and the search round trip once the model is loaded.
+bench-tui: $(STAMP)
+	$(PY) benchmarks/bench_tui.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check store pipelines xqg_tui tests

@@ -19,6 +19,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, run one command, map errors to messages and exit codes."""
+    # Our own bars report progress; transformers' "Loading weights" bars would interleave.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.handler

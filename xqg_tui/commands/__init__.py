@@ -1,6 +1,40 @@
 """One module per ``xqg`` command: ``register`` adds its parser, ``cmd_*`` runs it."""
 
-from xqg_tui.commands import augment, demo, evaluate, generate, index, ingest, runs, search
+from xqg_tui.commands import (
+    augment,
+    compare,
+    demo,
+    evaluate,
+    export_run,
+    generate,
+    import_run,
+    index,
+    ingest,
+    models,
+    robustness,
+    runs,
+    search,
+    sweep,
+    train,
+    tui,
+)
 
 # In the order ``xqg --help`` lists them.
-MODULES = (ingest, index, generate, augment, search, evaluate, runs, demo)
+MODULES = (
+    ingest,
+    index,
+    generate,
+    augment,
+    search,
+    evaluate,
+    compare,
+    sweep,
+    import_run,
+    export_run,
+    runs,
+    robustness,
+    tui,
+    demo,
+    models,
+    train,
+)
