@@ -70,11 +70,18 @@ def run_demo(
     k: int = 1,
     seed: int = DEFAULT_SEED,
     depth: int = DEPTH,
+    encoder: EncoderConfig | None = None,
     progress: Progress = SILENT,
 ) -> EvaluationReport:
-    """Run (or finish) the demo experiment; returns the evaluation report."""
+    """Run (or finish) the demo experiment; returns the evaluation report.
+
+    ``encoder`` is the baseline's encoder (default: the bundled e5-small); every later
+    step reuses it through the index.
+    """
     ingest(store, read_xquad(xquad), COLLECTION, name="demo-ingest", progress=progress)
-    build_index(store, COLLECTION, EncoderConfig(), name="demo-baseline", progress=progress)
+    build_index(
+        store, COLLECTION, encoder or EncoderConfig(), name="demo-baseline", progress=progress
+    )
     generate_heldout(store, COLLECTION, k=k, seed=seed, name="demo-heldout", progress=progress)
     for name, alpha, aggregation in VARIANTS:
         augment(

@@ -95,12 +95,23 @@ class EvaluationReport:
     metrics: dict[str, dict[str, dict[str, float]]]
     queries: dict[str, dict[str, int]]
     tests: list[Comparison] = field(default_factory=list)
+    # run -> measure -> language -> queries with a value (R@kt skips yes/no-only questions,
+    # qrels measures unjudged ones, so the counts of one run can differ by measure)
+    counts: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     test: Test = "t"
     correction: Correction = "holm"
     alpha: float = ALPHA
     resamples: int = RESAMPLES
     seed: int = SEED
+
+    def count(self, run: str, measure: str, language: str) -> int | None:
+        """How many queries the run's ``measure`` values of ``language`` (``avg``: of every
+        language) are over; None when it has none there."""
+        by_language = self.counts.get(run, {}).get(measure, {})
+        if language == "avg":
+            return sum(by_language.values()) if by_language else None
+        return by_language.get(language) or None
 
     @property
     def baseline(self) -> str:
@@ -161,6 +172,7 @@ class EvaluationReport:
             "languages": self.languages,
             "metrics": self.metrics,
             "queries": self.queries,
+            "counts": self.counts,
             "tests": tests,
             "warnings": self.warnings,
         }
@@ -190,17 +202,14 @@ def evaluate(
     params = {"runs": [run.name for run in chosen], "measures": names}
 
     def body(run: Run) -> dict[str, Any]:
-        for search_run in chosen:
-            values = per_query_values(store, search_run, names, progress)
-            results.put_query_metrics(
-                store,
-                run.id,
-                [
-                    (search_run.id, query_id, measure, value)
-                    for measure, by_query in values.items()
-                    for query_id, value in by_query.items()
-                ],
-            )
+        # Every value first, then one transaction: a failure stores none of them.
+        rows = [
+            (search_run.id, query_id, measure, value)
+            for search_run in chosen
+            for measure, by_query in per_query_values(store, search_run, names, progress).items()
+            for query_id, value in by_query.items()
+        ]
+        results.put_query_metrics(store, run.id, rows)
         return {"runs": len(chosen), "measures": names}
 
     run_step(
@@ -308,6 +317,10 @@ def build_report(
     for run_name, by_measure in stored.items():
         report.metrics[run_name] = _means(by_measure, language_of, languages, measures)
         report.queries[run_name] = _counts(by_measure, language_of, languages)
+        report.counts[run_name] = {
+            measure: _counts({measure: by_measure.get(measure, {})}, language_of, languages)
+            for measure in measures
+        }
     for run_name in report.systems:
         for measure in measures:
             report.tests.extend(

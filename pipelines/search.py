@@ -191,7 +191,7 @@ def write_trec(store: Store, search_run: str | int, path: str | Path) -> int:
         for query_id in sorted(ranked, key=lambda q: qids[q]):
             for position, (passage_id, score) in enumerate(ranked[query_id], start=1):
                 handle.write(
-                    f"{qids[query_id]} Q0 {names[passage_id]} {position} {score:.6f} {run.name}\n"
+                    f"{qids[query_id]} Q0 {names[passage_id]} {position} {score:.9g} {run.name}\n"
                 )
                 lines += 1
     return lines

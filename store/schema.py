@@ -197,5 +197,34 @@ CREATE INDEX queries_text ON queries(collection_id, text);
 CREATE INDEX passages_collection ON passages(collection_id, id);
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3)
+# Generated queries enter the trigram index once per run, in bulk, when the run has all its
+# rows (``generations.index_text``), not row by row from a trigger: the trigger made every
+# insert of a generating run 40x slower, and one writer serves every shard. A run's rows
+# leave the index with them, but only if they were in it.
+MIGRATION_4 = """
+CREATE TABLE generations_indexed (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE
+);
+DROP TRIGGER generations_ai;
+DROP TRIGGER generations_ad;
+DROP TRIGGER generations_au;
+CREATE TRIGGER generations_ad AFTER DELETE ON generations
+WHEN old.run_id IN (SELECT run_id FROM generations_indexed) BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER generations_au AFTER UPDATE ON generations
+WHEN old.run_id IN (SELECT run_id FROM generations_indexed) BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
+END;
+-- Until now every row was indexed on insert: finished runs count as indexed; the rows of
+-- unfinished ones leave the index and come back when their run finishes.
+INSERT INTO generations_fts(generations_fts, rowid, text)
+SELECT 'delete', g.id, g.text FROM generations g JOIN runs r ON r.id = g.run_id
+WHERE r.status != 'done';
+INSERT INTO generations_indexed (run_id)
+SELECT id FROM runs WHERE status = 'done' AND id IN (SELECT run_id FROM generations);
+"""
+
+MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -114,6 +114,16 @@ def demo_db(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return path
 
 
+@pytest.fixture(scope="session")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Hugging Face folder ``xqg models import-e5-small`` writes (e5-small in torch)."""
+    from pipelines.models.e5_small import import_e5_small
+
+    folder = tmp_path_factory.mktemp("converted") / "e5-small"
+    import_e5_small(folder)
+    return folder
+
+
 MakeVectorSet = Callable[[Store, Any, Any], VectorSet]
 
 

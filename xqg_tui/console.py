@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,8 +21,19 @@ from rich.progress import (
 
 from pipelines.progress import Advance, AdvanceCounted
 
+# Written to a file or a pipe, a table gets the width it needs rather than rich's 80
+# columns, which would cut values and significance marks to "…".
+WIDE = 200
 err = Console(stderr=True)
-out = Console()
+out = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=WIDE)
+
+
+def print_table(table: Any) -> None:
+    """Print a table; one wider than the terminal wraps its cells instead of cutting them."""
+    if out.measure(table).maximum > out.width:
+        for column in table.columns:
+            column.overflow = "fold"
+    out.print(table)
 
 
 class RateColumn(TextColumn):

@@ -120,8 +120,7 @@ def rows(report: EvaluationReport, measure: str) -> list[list[str]]:
     """Rows of the main table of one measure: each language, then ``avg``."""
     found = []
     for language in [*report.languages, "avg"]:
-        counts = report.queries[report.baseline]
-        n = sum(counts.values()) if language == "avg" else counts.get(language)
+        n = report.count(report.baseline, measure, language)
         base = report.metrics[report.baseline].get(language, {}).get(measure)
         row = [language, "-" if n is None else str(n), value_text(measure, base)]
         for run in report.systems:
@@ -176,23 +175,51 @@ def detail_rows(report: EvaluationReport, measure: str) -> list[list[str]]:
 
 
 def rich_tables(
-    report: EvaluationReport, measures: list[str] | None = None, *, details: bool = False
+    report: EvaluationReport,
+    measures: list[str] | None = None,
+    *,
+    details: bool = False,
+    width: int | None = None,
 ) -> list[Table]:
     """One table per measure: languages as rows, runs (with deltas) as columns; with
-    ``details``, a second table per measure with every statistic."""
+    ``details``, a second table per measure with every statistic. A table wider than
+    ``width`` is split into one per system (each beside the baseline)."""
     tables = []
     for measure in measures or report.measures:
-        table = Table(title=f"{measure} per language", caption=footnote(report))
-        for position, header in enumerate(headers(report)):
-            table.add_column(header, justify="left" if position == 0 else "right")
-        for row in rows(report, measure):
-            table.add_row(
-                *row, end_section=bool(report.languages) and row[0] == report.languages[-1]
-            )
-        tables.append(table)
+        table = _main_table(report, measure, f"{measure} per language", None)
+        if width is not None and len(report.systems) > 1 and _width(table) > width:
+            tables += [
+                _main_table(report, measure, f"{measure} per language: {system}", number)
+                for number, system in enumerate(labels(report.runs)[1:])
+            ]
+        else:
+            tables.append(table)
         if details and report.systems:
             tables.append(detail_table(report, measure))
     return tables
+
+
+def _main_table(report: EvaluationReport, measure: str, title: str, system: int | None) -> Table:
+    """The main table of a measure, with every system or only the ``system``-th."""
+    keep = list(range(len(headers(report))))
+    if system is not None:
+        keep = [0, 1, 2, *range(3 + 3 * system, 6 + 3 * system)]
+    table = Table(title=title, caption=footnote(report))
+    header = headers(report)
+    for position in keep:
+        table.add_column(header[position], justify="left" if position == 0 else "right")
+    for row in rows(report, measure):
+        table.add_row(
+            *[row[position] for position in keep],
+            end_section=bool(report.languages) and row[0] == report.languages[-1],
+        )
+    return table
+
+
+def _width(table: Table) -> int:
+    from rich.console import Console
+
+    return Console(width=10_000).measure(table).maximum
 
 
 def detail_table(report: EvaluationReport, measure: str) -> Table:
@@ -285,6 +312,9 @@ LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # In text mode with the default OT1 fonts, < and > print as ¡ and ¿.
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 
 
@@ -327,8 +357,7 @@ def _csv_row(
     else:
         value = report.metrics[run].get(language, {}).get(measure)
         base = report.metrics[report.baseline].get(language, {}).get(measure)
-        counts = report.queries[run]
-        n = sum(counts.values()) if language == "avg" else counts.get(language, "")
+        n = report.count(run, measure, language) or ""
     test = None if language == "avg" else report.comparison(run, measure, language)
     if test is not None:
         value = test.system if language == "all" else value

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-FILE_OPTIONS = ("json", "markdown", "latex", "csv", "png")
+FILE_OPTIONS = ("json", "markdown", "latex", "csv", "png", "trec")
 DEFAULT_SHOW = ("MRR@10", "R@2kt")
 
 
@@ -88,12 +88,12 @@ def show_report(report: Any, args: argparse.Namespace) -> None:
     """Print an evaluation report's tables (and chart) and write the files asked for."""
     from xqg_tui import report as tables
     from xqg_tui.charts import delta_chart_png, delta_chart_text
-    from xqg_tui.console import out
+    from xqg_tui.console import out, print_table
 
     _warn(report.warnings)
     measures = shown(report.measures, args.show)
-    for table in tables.rich_tables(report, measures, details=args.details):
-        out.print(table)
+    for table in tables.rich_tables(report, measures, details=args.details, width=out.width):
+        print_table(table)
     if getattr(args, "chart", False) and report.systems:
         from rich.text import Text
 
@@ -112,17 +112,17 @@ def show_report(report: Any, args: argparse.Namespace) -> None:
 def show_sweep(sweep: Any, args: argparse.Namespace) -> None:
     """Print a sweep's tables and write the files asked for."""
     from xqg_tui import sweep_report
-    from xqg_tui.console import out
+    from xqg_tui.console import print_table
 
     _warn([*sweep.warnings, *sweep.report.warnings])
     measures = shown(sweep.report.measures, args.show)
     for table in sweep_report.rich_tables(sweep, measures):
-        out.print(table)
+        print_table(table)
     if args.details:
         from xqg_tui.report import detail_table
 
         for measure in measures:
-            out.print(detail_table(sweep.report, measure))
+            print_table(detail_table(sweep.report, measure))
     writers: dict[str, Callable[[Path], object]] = {
         "json": lambda p: _write_text(p, _json(sweep.to_json())),
         "markdown": lambda p: _write_text(p, sweep_report.markdown(sweep)),

@@ -1,4 +1,4 @@
-"""Where batches are generated: in this process, or on Ray Data (``pipelines[ray]``).
+"""Where batches are generated: in this process, or on Ray Data (``pip install xqg[ray]``).
 
 Either way the driver reads the passages of each batch from the store and writes the
 results back; an engine only turns batches into :class:`BatchOutput`.

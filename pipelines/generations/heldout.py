@@ -90,6 +90,7 @@ def generate_heldout(
         records, summary = _stand_ins(store, found.id, queries, chosen_languages, k, seed)
         with progress.task("writing stand-in generations", len(records)) as advance:
             generations.add_generations(store, run.id, records)
+            generations.index_text(store, run.id)
             advance(len(records))
         return summary
 

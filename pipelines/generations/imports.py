@@ -64,6 +64,8 @@ def read_generations(path: str | Path) -> list[ImportedQuery]:
             found.extend(_official(docid, record["generated_queries"], path, line))
         else:
             language = normalize_language(text_field(record, "lang", path, line), str(path), line)
+            if "text" not in record:
+                raise InputError("missing field 'text' (expected a string)", path, line)
             text = text_field(record, "text", path, line, required=False)
             key = (docid, language)
             found.append(ImportedQuery(docid, language, next_position[key], text, line))
@@ -90,10 +92,16 @@ def import_generations(
     path: str | Path,
     collection: str,
     *,
+    guards: bool = True,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
-    """Store generated queries from a file as a ``generate`` run with ``source: import``."""
+    """Store generated queries from a file as a ``generate`` run with ``source: import``.
+
+    With ``guards`` (as ``generate``), empty queries are dropped and counted, and the rest
+    numbered 0, 1, ... per passage and language in file order; without, every query is
+    kept at its position, so the export of a run made with ``--no-guards`` comes back whole.
+    """
     found = collections.get_collection(store, collection)
     rows = read_generations(path)
     passage_ids = collections.passage_ids_by_docid(store, found.id)
@@ -102,8 +110,10 @@ def import_generations(
             raise InputError(
                 f"passage {row.docid!r} is not in collection {found.name!r}", path, row.line
             )
-    kept = [row for row in rows if row.text.strip()]
-    params = {"source": "import", "collection": found.name, "file": str(path)}
+    kept = _renumbered([row for row in rows if row.text.strip()]) if guards else rows
+    if not kept:
+        raise InputError("holds no generated query that is not empty", path)
+    params = {"source": "import", "collection": found.name, "file": str(path), "guards": guards}
 
     def body(run: Run) -> dict[str, Any]:
         records = [
@@ -111,6 +121,7 @@ def import_generations(
         ]
         with progress.task("importing generations", len(records)) as advance:
             generations.add_generations(store, run.id, records)
+            generations.index_text(store, run.id)
             advance(len(records))
         return {
             "generations": len(records),
@@ -129,3 +140,15 @@ def import_generations(
         collection_id=found.id,
         progress=progress,
     )
+
+
+def _renumbered(rows: list[ImportedQuery]) -> list[ImportedQuery]:
+    """Positions 0, 1, ... per passage and language, in the rows' order."""
+    ordered = sorted(rows, key=lambda r: (r.docid, r.language, r.position))
+    seen: Counter[tuple[str, str]] = Counter()
+    renumbered = []
+    for row in ordered:
+        key = (row.docid, row.language)
+        renumbered.append(row._replace(position=seen[key]))
+        seen[key] += 1
+    return renumbered

@@ -60,7 +60,8 @@ def check_seq2seq(source: str, *, trust_remote_code: bool = False) -> Any:
             )
         tokenizer = AutoTokenizer.from_pretrained(source, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as error:
-        raise InputError(f"cannot load model {source!r}: {error}; {ADVICE}") from error
+        where = "" if Path(source).expanduser().exists() else "no such folder; as a model id: "
+        raise InputError(f"cannot load model {source!r}: {where}{error}; {ADVICE}") from error
     # transformers 5 builds an empty tokenizer from config.json alone when the tokenizer
     # files are missing: every word would be unknown.
     if len(tokenizer) <= len(tokenizer.all_special_tokens):

@@ -264,6 +264,7 @@ class _Generation:
                 f"{run.name!r} are stored, and it is marked done when the other shards finish"
             )
             return runs.get_run(self.store, run.id)
+        generations.index_text(self.store, run.id)
         return runs.finish_run(self.store, run.id, _summary(self.store, run.id))
 
 

@@ -14,6 +14,7 @@ from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from store import collections, runs
 from store.db import Store
+from store.errors import ConflictError
 from store.records import Run
 
 __all__ = [
@@ -44,15 +45,18 @@ def ingest(
     params = {"source": dataset.source, "collection": target, "counts": dataset.counts()}
 
     def body(run: Run) -> dict[str, Any]:
-        with store.transaction():
-            found = collections.ensure_collection(store, target, dataset.source)
-            added = {
-                "passages": collections.add_passages(store, found.id, dataset.passages),
-                "queries": collections.add_queries(store, found.id, dataset.queries),
-                "qrels": collections.add_qrels(store, found.id, dataset.qrels),
-                "answers": collections.add_answers(store, found.id, dataset.answers),
-            }
-            runs.set_collection(store, run.id, found.id)
+        try:
+            with store.transaction():
+                found = collections.ensure_collection(store, target, dataset.source)
+                added = {
+                    "passages": collections.add_passages(store, found.id, dataset.passages),
+                    "queries": collections.add_queries(store, found.id, dataset.queries),
+                    "qrels": collections.add_qrels(store, found.id, dataset.qrels),
+                    "answers": collections.add_answers(store, found.id, dataset.answers),
+                }
+                runs.set_collection(store, run.id, found.id)
+        except ConflictError as error:
+            raise dataset.locate(error) from None
         languages: dict[str, int] = {}
         for query in dataset.queries:
             languages[query.language] = languages.get(query.language, 0) + 1

@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InputError
-from pipelines.ingest.records import Dataset, UniqueIds, answer_list, iter_jsonl, text_field
+from pipelines.ingest.records import (
+    Dataset,
+    UniqueIds,
+    answer_list,
+    iter_jsonl,
+    text_field,
+    text_lines,
+)
 from pipelines.languages import normalize_language
 from store.records import AnswerRecord, PassageRecord, QrelRecord, QueryRecord
 
@@ -27,9 +34,8 @@ def read_beir(directory: str | Path, default_language: str | None = None) -> Dat
     known = {query.qid for query in dataset.queries}
     for qrel in dataset.qrels:
         if qrel.qid not in known:
-            raise InputError(
-                f"qrels judge query {qrel.qid!r}, which queries.jsonl lacks", directory / "qrels"
-            )
+            path, line = dataset.origins[("qrel", f"{qrel.qid}/{qrel.docid}")]
+            raise InputError(f"judges query {qrel.qid!r}, which queries.jsonl lacks", path, line)
     answers = directory / "answers.jsonl"
     if answers.exists():
         _read_answers(answers, dataset, known)
@@ -45,6 +51,7 @@ def _read_corpus(path: Path, dataset: Dataset) -> UniqueIds:
         text = text_field(record, "text", path, line)
         if unique.is_new(docid, (title, text), path, line):
             dataset.passages.append(PassageRecord(docid, title, text))
+            dataset.note("passage", docid, path, line)
     return unique
 
 
@@ -58,28 +65,32 @@ def _read_qrels(folder: Path, dataset: Dataset, docids: UniqueIds) -> dict[str, 
     for path in files:
         dataset.files.append(str(path))
         unique = UniqueIds("qrel")
-        with open(path, encoding="utf-8") as handle:
-            for number, row in enumerate(handle, start=1):
-                cells = row.rstrip("\n").split("\t")
-                if number == 1 and cells[0].strip().lower() in ("query-id", "qid", "query_id"):
-                    continue
-                if not row.strip():
-                    continue
-                qid, docid, relevance = _qrel_cells(cells, path, number)
-                if docid not in docids:
-                    raise InputError(f"passage {docid!r} is not in corpus.jsonl", path, number)
-                if unique.is_new(f"{qid}\t{docid}", relevance, path, number):
-                    score, first = judged.setdefault((qid, docid), (relevance, path.name))
-                    if score != relevance:
-                        raise InputError(
-                            f"query {qid!r} and passage {docid!r} are judged {score} in "
-                            f"{first} but {relevance} here; a pair needs one score",
-                            path,
-                            number,
-                        )
-                    if first == path.name:
-                        dataset.qrels.append(QrelRecord(qid, docid, relevance))
-                        splits.setdefault(qid, path.stem)
+        rows = 0
+        for number, row in text_lines(path):
+            cells = row.rstrip("\r\n").split("\t")
+            if number == 1 and cells[0].strip().lower() in ("query-id", "qid", "query_id"):
+                continue
+            if not row.strip():
+                continue
+            rows += 1
+            qid, docid, relevance = _qrel_cells(cells, path, number)
+            if docid not in docids:
+                raise InputError(f"passage {docid!r} is not in corpus.jsonl", path, number)
+            if unique.is_new(f"{qid}\t{docid}", relevance, path, number):
+                score, first = judged.setdefault((qid, docid), (relevance, path.name))
+                if score != relevance:
+                    raise InputError(
+                        f"query {qid!r} and passage {docid!r} are judged {score} in "
+                        f"{first} but {relevance} here; a pair needs one score",
+                        path,
+                        number,
+                    )
+                if first == path.name:
+                    dataset.qrels.append(QrelRecord(qid, docid, relevance))
+                    dataset.note("qrel", f"{qid}/{docid}", path, number)
+                    splits.setdefault(qid, path.stem)
+        if not rows:
+            raise InputError("file is empty; expected query-id<TAB>corpus-id<TAB>score rows", path)
     return splits
 
 
@@ -108,6 +119,7 @@ def _read_queries(
         language = _language(record, path, line, default_language)
         if unique.is_new(qid, (text, language), path, line):
             dataset.queries.append(QueryRecord(qid, language, text, splits.get(qid, "test")))
+            dataset.note("query", qid, path, line)
 
 
 def _language(record: dict[str, Any], path: Path, line: int, default: str | None) -> str:

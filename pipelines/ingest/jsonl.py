@@ -33,6 +33,7 @@ def read_jsonl(path: str | Path) -> Dataset:
             text = text_field(record, "text", path, line)
             if passages.is_new(docid, (title, text), path, line):
                 dataset.passages.append(PassageRecord(docid, title, text))
+                dataset.note("passage", docid, path, line)
         elif kind == "query":
             _read_query(record, path, line, queries, dataset)
         else:
@@ -58,6 +59,7 @@ def _read_query(
     if not queries.is_new(qid, (query, answers, relevant), path, line):
         return
     dataset.queries.append(query)
+    dataset.note("query", qid, path, line)
     if answers:
         dataset.answers.append(AnswerRecord(qid, answers))
     dataset.qrels.extend(QrelRecord(qid, docid, grade) for docid, grade in relevant.items())

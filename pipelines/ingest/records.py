@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InputError
+from store.errors import ConflictError
 from store.records import AnswerRecord, PassageRecord, QrelRecord, QueryRecord
 
 
@@ -22,6 +23,24 @@ class Dataset:
     queries: list[QueryRecord] = field(default_factory=list)
     qrels: list[QrelRecord] = field(default_factory=list)
     answers: list[AnswerRecord] = field(default_factory=list)
+    # (kind, id) -> (file, line) where the record was read, to point at it when the store
+    # refuses it: kind is "passage" (docid), "query" (qid) or "qrel" ("qid/docid").
+    origins: dict[tuple[str, str], tuple[str, int | None]] = field(default_factory=dict)
+
+    def note(self, kind: str, key: str, path: Path, line: int | None) -> None:
+        """Remember where a record came from (the first place wins)."""
+        self.origins.setdefault((kind, key), (str(path), line))
+
+    def locate(self, error: ConflictError) -> InputError | ConflictError:
+        """The store's refusal as an input error at the file and line of the first record
+        it names (when this dataset knows where that was)."""
+        for key in error.keys:
+            origin = self.origins.get((error.what, key))
+            if origin is None and error.what == "qrel":
+                origin = self.origins.get(("query", key.split("/")[0]))
+            if origin is not None:
+                return InputError(error.message, origin[0], origin[1])
+        return error
 
     def counts(self) -> dict[str, int]:
         """Rows per kind, for run summaries."""
@@ -59,30 +78,98 @@ class UniqueIds:
         return key in self.seen
 
 
+def text_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a UTF-8 text file, a leading byte-order mark dropped.
+
+    Lines are decoded one at a time, so bytes that are not UTF-8 stop with their own line
+    (a text-mode file decodes ahead in chunks and cannot say where).
+    """
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InputError(
+                    f"not UTF-8 text (byte 0x{raw[error.start]:02x} at column "
+                    f"{error.start + 1}); save the file as UTF-8",
+                    path,
+                    number,
+                ) from None
+            yield number, line.removeprefix("\ufeff") if number == 1 else line
+
+
+def read_text(path: Path) -> str:
+    """A whole UTF-8 text file (a leading byte-order mark dropped); bytes that are not UTF-8
+    stop with their line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} at column {column}); "
+            "save the file as UTF-8",
+            path,
+            line,
+        ) from None
+
+
+def json_line(text: str, steps: Sequence[str | int]) -> int:
+    """The line of ``text`` (a JSON document) where the value at ``steps`` begins, e.g.
+    ``["data", 0, "paragraphs", 2]``; a step that does not exist stops at its parent.
+
+    Only called to report an error: it parses with the pure-Python scanner, which can say
+    where each object starts.
+    """
+    starts: dict[int, int] = {}
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> tuple[Any, int]:
+        value, end = json.decoder.JSONObject(s_and_end, *args)  # type: ignore[attr-defined]
+        starts[id(value)] = s_and_end[1] - 1
+        return value, end
+
+    def parse_array(s_and_end: tuple[str, int], scan_once: Any) -> tuple[Any, int]:
+        value, end = json.decoder.JSONArray(s_and_end, scan_once)  # type: ignore[attr-defined]
+        starts[id(value)] = s_and_end[1] - 1
+        return value, end
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.parse_array = parse_array  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    node: Any = decoder.decode(text)
+    offset = starts.get(id(node), 0)
+    for step in steps:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            break
+        offset = starts.get(id(node), offset)
+    return text.count("\n", 0, offset) + 1
+
+
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line; a malformed line stops with its number."""
     if not path.is_file():
         raise InputError("no such file; check the path", path)
     empty = True
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(
-                    f"malformed JSON ({error.msg} at column {error.colno}); "
-                    "expected one JSON object per line",
-                    path,
-                    number,
-                ) from error
-            if not isinstance(record, dict):
-                raise InputError(
-                    f"expected a JSON object, found {type(record).__name__}", path, number
-                )
-            empty = False
-            yield number, record
+    for number, line in text_lines(path):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise InputError(
+                f"malformed JSON ({error.msg} at column {error.colno}); "
+                "expected one JSON object per line",
+                path,
+                number,
+            ) from error
+        if not isinstance(record, dict):
+            raise InputError(f"expected a JSON object, found {type(record).__name__}", path, number)
+        empty = False
+        yield number, record
     if empty:
         raise InputError("file is empty; expected one JSON object per line", path)
 

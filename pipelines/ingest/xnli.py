@@ -19,7 +19,7 @@ import csv
 from pathlib import Path
 
 from pipelines.errors import InputError
-from pipelines.ingest.records import Dataset, UniqueIds
+from pipelines.ingest.records import Dataset, UniqueIds, text_lines
 from pipelines.languages import normalize_language
 from store.records import PassageRecord, QrelRecord, QueryRecord
 
@@ -69,22 +69,22 @@ def _rows(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise InputError("no such file; expected the XNLI TSV (e.g. xnli.dev.tsv)", path)
     rows = []
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if header is None:
-            raise InputError("file is empty; expected a header and XNLI rows", path)
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"header lacks columns {missing}; expected {list(COLUMNS)}", path, 1)
-        for number, cells in enumerate(reader, start=2):
-            if len(cells) != len(header):
-                raise InputError(
-                    f"expected {len(header)} tab-separated columns, found {len(cells)}",
-                    path,
-                    number,
-                )
-            rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
+    lines = (line for _, line in text_lines(path))
+    reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if header is None:
+        raise InputError("file is empty; expected a header and XNLI rows", path)
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"header lacks columns {missing}; expected {list(COLUMNS)}", path, 1)
+    for number, cells in enumerate(reader, start=2):
+        if len(cells) != len(header):
+            raise InputError(
+                f"expected {len(header)} tab-separated columns, found {len(cells)}",
+                path,
+                number,
+            )
+        rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
     if not rows:
         raise InputError("no rows after the header", path)
     return rows
@@ -133,6 +133,7 @@ def _add_queries(
         dataset.queries.append(
             QueryRecord(premise_qid, language, row["sentence1"], "premise", f"premise-{prompt}")
         )
+        dataset.note("query", premise_qid, path, int(row["line"]))
         dataset.qrels.append(QrelRecord(premise_qid, relevant, 1))
     elif premises[premise_qid] != row["sentence1"]:
         raise InputError(
@@ -145,6 +146,7 @@ def _add_queries(
         )
     )
     dataset.qrels.append(QrelRecord(qid, relevant, 1))
+    dataset.note("query", qid, path, int(row["line"]))
 
 
 def _number(text: str) -> tuple[int, str]:

@@ -26,4 +26,5 @@ def read_xor_tydi(path: str | Path) -> Dataset:
         if unique.is_new(qid, (text, language, split, answers), path, line):
             dataset.queries.append(QueryRecord(qid, language, text, split or "dev"))
             dataset.answers.append(AnswerRecord(qid, answers))
+            dataset.note("query", qid, path, line)
     return dataset

@@ -12,18 +12,36 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InputError
-from pipelines.ingest.records import Dataset
+from pipelines.ingest.records import Dataset, json_line, read_text
 from pipelines.languages import normalize_language
 from store.records import AnswerRecord, PassageRecord, QrelRecord, QueryRecord
 
 FILE_PATTERN = re.compile(r"^xquad\.([A-Za-z_-]+)\.json$")
 LANGUAGES = ("ar", "de", "el", "en", "es", "hi", "ro", "ru", "th", "tr", "vi", "zh")
+JSON_PATH = re.compile(r"^(data(?:\[\d+\]|\.\w+)*): ")
+STEP = re.compile(r"(\w+)|\[(\d+)\]")
 SOURCE_URL = "https://raw.githubusercontent.com/google-deepmind/xquad/master/xquad.{lang}.json"
 
 
 def read_xquad(directory: str | Path, languages: list[str] | None = None) -> Dataset:
     """Read ``xquad.*.json`` files from a folder (all languages found, or those asked for)."""
-    directory = Path(directory)
+    try:
+        return _read(Path(directory), languages)
+    except InputError as error:
+        raise _with_line(error) from None
+
+
+def _with_line(error: InputError) -> InputError:
+    """The error with the line where its JSON path (``data[0].paragraphs[1]: ...``) begins."""
+    match = JSON_PATH.match(error.message)
+    if match is None or error.line is not None or error.path is None:
+        return error
+    steps = [int(i) if i else key for key, i in STEP.findall(match.group(1))]
+    line = json_line(read_text(Path(error.path)), steps)
+    return InputError(error.message, error.path, line)
+
+
+def _read(directory: Path, languages: list[str] | None) -> Dataset:
     files = _language_files(directory)
     if "en" not in files:
         raise InputError("needs xquad.en.json (the English paragraphs and answers)", directory)
@@ -71,9 +89,11 @@ def _language_files(directory: Path) -> dict[str, Path]:
 
 
 def _load(path: Path) -> list[dict[str, Any]]:
+    text = read_text(path)
+    if not text.strip():
+        raise InputError("file is empty; expected SQuAD v1.1 JSON", path)
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(
             f"malformed JSON ({error.msg}, column {error.colno}); expected SQuAD v1.1 format",

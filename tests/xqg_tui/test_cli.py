@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from store import open_store
+from tests.conftest import Dump
 from xqg_tui.cli import main
 
 pytestmark = pytest.mark.slow
@@ -175,13 +176,19 @@ def test_uneven_generation_counts_warn_and_center_is_offered(
         ),
         (["evaluate", "demo-baseline"], "is of kind index; expected kind search"),
         (["evaluate", "demo-search-baseline", "--kt", "2k"], "--kt expects comma-separated"),
+        (
+            ["search", "--index", "demo-baseline", "--name", "s", "--trec", "/nowhere/run.trec"],
+            "/nowhere/run.trec: --trec: the folder /nowhere does not exist",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_a_message(
-    demo_db: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    demo_db: Path, argv: list[str], message: str, capsys: pytest.CaptureFixture[str], dump_db: Dump
 ) -> None:
+    before = dump_db(demo_db)
     assert main([*argv, "--db", str(demo_db)]) == 2
     assert message in capsys.readouterr().err
+    assert dump_db(demo_db) == before  # refused before any work: no run, no row
 
 
 def test_missing_database_is_not_created_by_reading_commands(

@@ -112,6 +112,7 @@ def test_compare_prints_marked_tables_and_writes_every_report(
     assert latex.count(r"\toprule") == latex.count(r"\bottomrule") == 2
     assert "Run & De & En & Es & Avg" in latex
     assert "baseline & " in latex and "xqg-sum & " in latex
+    assert r"p \textless{} 0.05" in latex and "<" not in latex  # pdflatex prints < as ¡
 
     markdown = files["md"].read_text("utf-8")
     assert "| lang | n | baseline | xqg-sum | Δ | W/T/L | xqg-mean | Δ | W/T/L |" in markdown

@@ -57,14 +57,14 @@ def print_report(
     """Print the evaluation tables (and warnings); write JSON/Markdown files when asked."""
     from rich.markup import escape
 
-    from xqg_tui.console import err, out
+    from xqg_tui.console import err, out, print_table
     from xqg_tui.report import markdown, rich_tables
 
     for warning in report.warnings:
         err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
     default = [m for m in ("MRR@10", "R@2kt") if m in report.measures]
-    for table in rich_tables(report, show or default or report.measures[:1]):
-        out.print(table)
+    for table in rich_tables(report, show or default or report.measures[:1], width=out.width):
+        print_table(table)
     if json_path:
         Path(json_path).write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
         out.print(f"JSON report: {json_path}")

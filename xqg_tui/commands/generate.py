@@ -33,6 +33,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     imports.add_argument("path", metavar="FILE")
     imports.add_argument("--collection", required=True)
+    imports.add_argument(
+        "--no-guards",
+        dest="guards",
+        action="store_false",
+        help="keep empty queries (as an export of a --no-guards run holds them)",
+    )
     imports.set_defaults(handler=cmd_import_generations)
     exports = commands.add_parser(
         "export-generations",
@@ -137,14 +143,14 @@ def cmd_model(args: argparse.Namespace) -> int:
 def _print_summary(summary: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from xqg_tui.console import out
+    from xqg_tui.console import out, print_table
 
     table = Table(title="generated queries")
     for column in ("language", "queries"):
         table.add_column(column, justify="right" if column == "queries" else "left")
     for language, count in summary["per_language"].items():
         table.add_row(language, f"{count:,}")
-    out.print(table)
+    print_table(table)
     out.print(
         f"{summary['passages']:,} passages, {summary['samples']:,} samples; dropped "
         f"{summary['dropped_empty']:,} empty, {summary['dropped_copies']:,} copies of the "
@@ -199,7 +205,12 @@ def cmd_import_generations(args: argparse.Namespace) -> int:
 
     with context.open_store(args) as store:
         run = import_generations(
-            store, args.path, args.collection, name=args.name, progress=context.progress()
+            store,
+            args.path,
+            args.collection,
+            guards=args.guards,
+            name=args.name,
+            progress=context.progress(),
         )
     context.done(
         run,

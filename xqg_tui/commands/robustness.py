@@ -95,7 +95,7 @@ def cmd_perturb(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """xqg robustness evaluate."""
     from pipelines.robustness.evaluate import evaluate_robustness
-    from xqg_tui.console import out
+    from xqg_tui.console import out, print_table
     from xqg_tui.robustness_report import drops_png, markdown, rich_tables, summary_lines
 
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
@@ -115,7 +115,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             progress=context.progress(),
         )
     for table in rich_tables(report, args.show):
-        out.print(table)
+        print_table(table)
     for line in summary_lines(report, args.show):
         out.print(line)
     if args.json:

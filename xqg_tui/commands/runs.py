@@ -20,7 +20,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from store.runs import list_runs
-    from xqg_tui.console import out
+    from xqg_tui.console import print_table
 
     with context.open_store(args) as store:
         table = Table(title=f"runs in {args.db}")
@@ -39,5 +39,5 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 run.ended_at or "",
                 summary[:80],
             )
-    out.print(table)
+    print_table(table)
     return 0

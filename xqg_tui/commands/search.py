@@ -29,8 +29,11 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def cmd_search(args: argparse.Namespace) -> int:
     """xqg search."""
-    from pipelines.search import search, write_trec
+    from pipelines.search import search
+    from pipelines.trec import export_run
+    from xqg_tui import report_files
 
+    report_files.check_outputs(args)
     with context.open_store(args) as store:
         run = search(
             store,
@@ -44,7 +47,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             progress=context.progress(),
         )
         if args.trec:
-            write_trec(store, run.name, args.trec)
+            export_run(store, run.id, args.trec)
     where = f"; TREC run in {args.trec}" if args.trec else ""
     context.done(
         run,

@@ -204,7 +204,7 @@ def _print_dev(summary: dict[str, Any]) -> None:
     """Dev MRR@10 per language before and after training."""
     from rich.table import Table
 
-    from xqg_tui.console import out
+    from xqg_tui.console import print_table
 
     before, after = summary.get("dev_before"), summary.get("dev_after")
     if not after:
@@ -218,7 +218,7 @@ def _print_dev(summary: dict[str, Any]) -> None:
         old = _measure(before, language, measure) if before else None
         delta = "" if old is None or new is None else f"{new - old:+.3f}"
         table.add_row(language, _number(old), _number(new), delta)
-    out.print(table)
+    print_table(table)
 
 
 def _measure(report: dict[str, Any], language: str, measure: str) -> float | None:

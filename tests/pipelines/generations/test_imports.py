@@ -52,6 +52,41 @@ def test_official_layout_keeps_positions_and_drops_empty(xquad_db: Path, tmp_pat
     assert run.params["source"] == "import"
 
 
+def test_guards_renumber_around_dropped_empties_and_no_guards_keep_them(
+    xquad_db: Path, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path / "gen.jsonl",
+        [{"docid": "Super_Bowl_50#0", "generated_queries": {"ja": ["", "誰が勝った？", ""]}}],
+    )
+    with open_store(xquad_db) as store:
+        guarded = import_generations(store, path, "xquad", name="guarded")
+        unguarded = import_generations(store, path, "xquad", guards=False, name="unguarded")
+        kept = [(r.position, r.text) for r in get_generations(store, guarded.id)]
+        every = [(r.position, r.text) for r in get_generations(store, unguarded.id)]
+    assert kept == [(0, "誰が勝った？")]  # positions stay 0, 1, ... for the kept queries
+    assert every == [(0, ""), (1, "誰が勝った？"), (2, "")]  # an export of --no-guards, whole
+    assert (guarded.summary["dropped_empty"], unguarded.summary["dropped_empty"]) == (2, 0)
+    assert (guarded.params["guards"], unguarded.params["guards"]) == (True, False)
+
+
+def test_imported_queries_are_in_the_full_text_index(xquad_db: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path / "gen.jsonl", OFFICIAL)
+    with open_store(xquad_db) as store:
+        import_generations(store, path, "xquad")
+        found = store.execute(
+            "SELECT text FROM generations_fts WHERE generations_fts MATCH 'voitti'"
+        ).fetchall()
+    assert found == [("Kuka voitti?",)]
+
+
+def test_a_file_of_empty_queries_only_is_refused(xquad_db: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path / "gen.jsonl", [{"docid": "Super_Bowl_50#0", "lang": "ar", "text": ""}])
+    with open_store(xquad_db) as store, pytest.raises(InputError) as caught:
+        import_generations(store, path, "xquad")
+    assert str(caught.value) == f"{path}: holds no generated query that is not empty"
+
+
 def test_flat_layout_numbers_positions_in_line_order(tmp_path: Path) -> None:
     path = _write(
         tmp_path / "flat.jsonl",
@@ -88,6 +123,10 @@ def test_flat_layout_numbers_positions_in_line_order(tmp_path: Path) -> None:
         (
             [{"docid": "Super_Bowl_50#0", "generated_queries": {"ar": "q"}}],
             "gen.jsonl:1: 'generated_queries'['ar'] must be a list of strings",
+        ),
+        (
+            [{"docid": "Super_Bowl_50#0", "lang": "ar"}],
+            "gen.jsonl:1: missing field 'text' (expected a string)",
         ),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -78,12 +79,18 @@ def test_shards_write_into_one_run_whose_union_is_the_whole(
 ) -> None:
     model = str(tiny_model)
     whole = generate_queries(xquad_store, "xquad", model=model, name="whole", **SETTINGS)
-    parts = [
-        generate_queries(xquad_store, "xquad", model=model, name="split", shard=s, **SETTINGS)
-        for s in ("2/3", "3/3", "1/3")
-    ]
+    parts, indexed = [], []
+    for shard in ("2/3", "3/3", "1/3"):
+        parts.append(
+            generate_queries(
+                xquad_store, "xquad", model=model, name="split", shard=shard, **SETTINGS
+            )
+        )
+        indexed.append(_every_row_indexed(xquad_store))
     assert [p.status for p in parts] == ["running", "running", "done"]
     assert len({p.id for p in parts}) == 1
+    # The shard that completes the run puts all of its rows into the full-text index.
+    assert indexed == [False, False, True]
     assert generated_rows(xquad_store, parts[-1].id) == generated_rows(xquad_store, whole.id)
     assert parts[-1].summary["shards"] == ["1/3", "2/3", "3/3"]
     stored = done_batches(xquad_store, parts[-1].id)
@@ -94,6 +101,17 @@ def test_shards_write_into_one_run_whose_union_is_the_whole(
 
 
 TIMING = {"generation_seconds", "queries_per_second"}
+
+
+def _every_row_indexed(store: Store) -> bool:
+    """FTS5's check that its index holds exactly the stored generated queries."""
+    try:
+        store.execute(
+            "INSERT INTO generations_fts (generations_fts, rank) VALUES ('integrity-check', 1)"
+        )
+    except sqlite3.DatabaseError:
+        return False
+    return True
 
 
 class Interrupt(KeyboardInterrupt):

@@ -322,6 +322,20 @@ def test_empty_file(
     )
 
 
+@pytest.mark.parametrize("content", ["", "query-id\tcorpus-id\tscore\n"], ids=["0 bytes", "header"])
+def test_empty_qrels_file(
+    tmp_path: Path, beir: Beir, content: str, expect_bad_input: ExpectBadInput
+) -> None:
+    folder = beir.write(tmp_path / "beir")
+    (folder / "qrels" / "test.tsv").write_text(content, encoding="utf-8")
+
+    expect_bad_input(
+        ["ingest", "beir", str(folder), "--query-language", "zh"],
+        f"{folder / 'qrels' / 'test.tsv'}: file is empty; "
+        "expected query-id<TAB>corpus-id<TAB>score rows",
+    )
+
+
 def test_qrels_naming_an_unknown_passage(
     tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
 ) -> None:
@@ -386,10 +400,12 @@ def test_qrels_judging_a_query_that_queries_lacks(
 ) -> None:
     beir.qrels["test"].append("no-such-query\tSuper_Bowl_50#4\t1\n")
     folder = beir.write(tmp_path / "beir")
+    path = folder / "qrels" / "test.tsv"
+    line = path.read_text("utf-8").splitlines().index("no-such-query\tSuper_Bowl_50#4\t1") + 1
 
     expect_bad_input(
         ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels'}: qrels judge query 'no-such-query', which queries.jsonl lacks",
+        f"{path}:{line}: judges query 'no-such-query', which queries.jsonl lacks",
     )
 
 

@@ -258,7 +258,7 @@ def test_passage_with_other_text_than_stored(
         dump_db,
         sql,
         path,
-        "passage 'Super_Bowl_50#0' already stored with different content; "
+        f"{path}:1: passage 'Super_Bowl_50#0' already stored with different content; "
         "ingest into a new --collection or fix the file",
     )
     assert sql("SELECT count(*) FROM passages WHERE docid = 'new#0'") == [(0,)]
@@ -278,7 +278,7 @@ def test_query_with_other_language_than_stored(
         dump_db,
         sql,
         path,
-        f"query '{KNOWN_QID}-de' already stored with different content; "
+        f"{path}:6: query '{KNOWN_QID}-de' already stored with different content; "
         "ingest into a new --collection or fix the file",
     )
 
@@ -297,7 +297,7 @@ def test_qrel_with_other_grade_than_stored(
         dump_db,
         sql,
         path,
-        f"qrel '{KNOWN_QID}-el/Super_Bowl_50#0' already stored with different content; "
+        f"{path}:7: qrel '{KNOWN_QID}-el/Super_Bowl_50#0' already stored with different content; "
         "ingest into a new --collection or fix the file",
     )
 
@@ -327,7 +327,7 @@ def test_answers_other_than_stored(
         dump_db,
         sql,
         path,
-        f"answer list of query '{KNOWN_QID}-de' already stored with different content; "
+        f"{path}:6: answer list of query '{KNOWN_QID}-de' already stored with different content; "
         "ingest into a new --collection or fix the file",
     )
 
@@ -341,7 +341,7 @@ def test_relevant_passage_neither_in_file_nor_stored(
 
     expect_bad_input(
         ["ingest", "jsonl", str(path)],
-        f"qrels name queries or passages that are not stored: ('{qid}', 'Nowhere#0')",
+        f"{path}:8: qrels name queries or passages that are not stored: ('{qid}', 'Nowhere#0')",
     )
 
 
@@ -477,6 +477,30 @@ def test_empty_file(tmp_path: Path, expect_bad_input: ExpectBadInput) -> None:
         ["ingest", "jsonl", str(path)],
         f"{path}: file is empty; expected one JSON object per line",
     )
+
+
+def test_bytes_that_are_not_utf8(
+    tmp_path: Path, records: list[dict[str, Any]], expect_bad_input: ExpectBadInput
+) -> None:
+    path = write_jsonl(tmp_path / "data.jsonl", records)
+    lines = path.read_bytes().split(b"\n")
+    # Line 7 holds a Greek question: its first letter (two bytes in UTF-8) becomes the one
+    # byte of a legacy code page (0xff is never valid UTF-8).
+    first = next(i for i, byte in enumerate(lines[6]) if byte >= 0x80)
+    lines[6] = lines[6][:first] + b"\xff" + lines[6][first + 2 :]
+    path.write_bytes(b"\n".join(lines))
+
+    expect_bad_input(
+        ["ingest", "jsonl", str(path)],
+        f"{path}:7: not UTF-8 text (byte 0xff at column {first + 1}); save the file as UTF-8",
+    )
+
+
+def test_a_byte_order_mark_is_read_past(tmp_path: Path, records: list[dict[str, Any]]) -> None:
+    path = write_jsonl(tmp_path / "data.jsonl", records)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Windows editors save UTF-8
+
+    assert read_jsonl(path).counts() == {"passages": 5, "queries": 10, "qrels": 10, "answers": 10}
 
 
 def test_missing_file(tmp_path: Path, expect_bad_input: ExpectBadInput) -> None:

@@ -63,6 +63,17 @@ def write_xquad(folder: Path, documents: dict[str, Any]) -> Path:
     return folder
 
 
+def object_line(path: Path, qid: str, up: int = 0, occurrence: int = 0) -> int:
+    """The line where the question object with this id begins in a pretty-printed file (its
+    ``{``, two spaces left of its ``"id"``), or with ``up=1`` where its paragraph begins
+    (the ``{`` three levels further out: paragraph, "qas" list, question)."""
+    lines = path.read_text("utf-8").split("\n")
+    found = [i for i, line in enumerate(lines) if line.strip().rstrip(",") == f'"id": "{qid}"']
+    at = found[occurrence]
+    indent = len(lines[at]) - len(lines[at].lstrip()) - 2 - 4 * up
+    return next(i for i in range(at, -1, -1) if lines[i] == " " * indent + "{") + 1
+
+
 # --- reading the real files -------------------------------------------------------------
 
 
@@ -285,10 +296,11 @@ def test_translated_question_id_not_in_english(
 ) -> None:
     docs["de"]["data"][0]["paragraphs"][1]["qas"][2]["id"] = "not-an-english-id"
     folder = write_xquad(tmp_path / "xquad", docs)
+    line = object_line(folder / "xquad.de.json", "not-an-english-id")
 
     expect_bad_input(
         ["ingest", "xquad", str(folder)],
-        f"{folder / 'xquad.de.json'}: data[0].paragraphs[1].qas[2]: question id "
+        f"{folder / 'xquad.de.json'}:{line}: data[0].paragraphs[1].qas[2]: question id "
         "'not-an-english-id' is not in xquad.en.json; the files must be translations of "
         "one another",
     )
@@ -297,12 +309,14 @@ def test_translated_question_id_not_in_english(
 def test_missing_question_field(
     tmp_path: Path, docs: dict[str, Any], expect_bad_input: ExpectBadInput
 ) -> None:
-    del docs["de"]["data"][3]["paragraphs"][1]["qas"][0]["question"]
+    qa = docs["de"]["data"][3]["paragraphs"][1]["qas"][0]
+    del qa["question"]
     folder = write_xquad(tmp_path / "xquad", docs)
+    line = object_line(folder / "xquad.de.json", qa["id"])
 
     expect_bad_input(
         ["ingest", "xquad", str(folder), "--langs", "en,de"],
-        f"{folder / 'xquad.de.json'}: data[3].paragraphs[1].qas[0]: "
+        f"{folder / 'xquad.de.json'}:{line}: data[3].paragraphs[1].qas[0]: "
         "expected a non-empty str 'question'",
     )
 
@@ -310,12 +324,15 @@ def test_missing_question_field(
 def test_missing_context_field(
     tmp_path: Path, docs: dict[str, Any], expect_bad_input: ExpectBadInput
 ) -> None:
-    del docs["en"]["data"][0]["paragraphs"][4]["context"]
+    paragraph = docs["en"]["data"][0]["paragraphs"][4]
+    del paragraph["context"]
     folder = write_xquad(tmp_path / "xquad", docs)
+    line = object_line(folder / "xquad.en.json", paragraph["qas"][0]["id"], up=1)
 
     expect_bad_input(
         ["ingest", "xquad", str(folder)],
-        f"{folder / 'xquad.en.json'}: data[0].paragraphs[4]: expected a non-empty str 'context'",
+        f"{folder / 'xquad.en.json'}:{line}: data[0].paragraphs[4]: "
+        "expected a non-empty str 'context'",
     )
 
 
@@ -345,8 +362,7 @@ def test_empty_file(tmp_path: Path, docs: dict[str, Any], expect_bad_input: Expe
 
     expect_bad_input(
         ["ingest", "xquad", str(folder)],
-        f"{folder / 'xquad.de.json'}:1: malformed JSON (Expecting value, column 1); "
-        "expected SQuAD v1.1 format",
+        f"{folder / 'xquad.de.json'}: file is empty; expected SQuAD v1.1 JSON",
     )
 
 
@@ -397,10 +413,13 @@ def test_duplicate_question_id_with_different_text(
 ) -> None:
     docs["en"]["data"][0]["paragraphs"][2]["qas"][1]["id"] = KNOWN_QID
     folder = write_xquad(tmp_path / "xquad", docs)
+    # The second occurrence is reported: it comes after the first in the file.
+    path = folder / "xquad.en.json"
+    line = object_line(path, KNOWN_QID, occurrence=1)
 
     expect_bad_input(
         ["ingest", "xquad", str(folder), "--langs", "en"],
-        f"{folder / 'xquad.en.json'}: data[0].paragraphs[2].qas[1]: question id "
+        f"{path}:{line}: data[0].paragraphs[2].qas[1]: question id "
         f"'{KNOWN_QID}' appears twice with different content; ids must be unique",
     )
 

@@ -142,6 +142,15 @@ def test_wilcoxon_drops_zero_differences_and_identical_lists_give_p_one() -> Non
     assert wilcoxon_test([0.1, 0.5], [0.1, 0.5]) == (2, 0.0, 0.0, 1.0)
 
 
+def test_wilcoxon_is_exact_for_few_changes_among_many_ties() -> None:
+    # 5 queries won, 995 tied: W- = 0, and of the 2^5 sign patterns only all-plus and
+    # all-minus are as extreme, so p = 2/32. With the zeros handed to scipy, its choice of
+    # method counts 1,000 pairs and takes the normal approximation (p 0.025).
+    result = wilcoxon_test([0.0] * 1000, [1.0] * 5 + [0.0] * 995)
+    assert (result.n, result.statistic) == (1000, 0.0)
+    assert result.p_value == pytest.approx(2 / 32, rel=1e-12)
+
+
 @pytest.mark.parametrize("seed", [3, 4])
 def test_wilcoxon_equals_scipy_on_tied_per_query_values(seed: int) -> None:
     # Reciprocal ranks tie a lot: scipy's normal approximation with its tie correction.

