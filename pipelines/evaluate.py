@@ -210,7 +210,9 @@ def evaluate(
             for query_id, value in by_query.items()
         ]
         results.put_query_metrics(store, run.id, rows)
-        return {"runs": len(chosen), "measures": names}
+        # How this evaluation marks significance, for readers of the stored values (the app).
+        statistics = {"test": test, "correction": correction, "alpha": alpha}
+        return {"runs": len(chosen), "measures": names, "statistics": statistics}
 
     run_step(
         store,

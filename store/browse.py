@@ -262,13 +262,20 @@ class KnownQuery:
 
 
 def queries_by_text(store: Store, text: str) -> list[KnownQuery]:
-    """Stored queries whose text is exactly ``text`` (surrounding spaces ignored)."""
+    """Stored queries whose text is ``text``, spaces around either ignored (387 of the
+    14,280 XQuAD questions end with a space)."""
+    stripped = text.strip()
+    # A range over the (collection_id, text) index: the text and the texts it begins.
     rows = store.execute(
-        "SELECT id, collection_id, qid, language, text FROM queries WHERE text = ? ORDER BY id",
-        (text.strip(),),
+        "SELECT id, collection_id, qid, language, text FROM queries "
+        "WHERE collection_id IN (SELECT id FROM collections) AND text >= ? AND text < ? "
+        "ORDER BY id",
+        (stripped, stripped + "\U0010ffff"),
     ).fetchall()
     found = []
     for query_id, collection_id, qid, language, query_text in rows:
+        if query_text.strip() != stripped:
+            continue
         answers = store.execute(
             "SELECT text FROM answers WHERE query_id = ? ORDER BY position", (query_id,)
         ).fetchall()
@@ -403,6 +410,17 @@ def evaluated_search_runs(store: Store) -> list[EvaluatedRun]:
         EvaluatedRun(int(i), n, None if c is None else int(c), None if x is None else int(x))
         for i, n, c, x in rows
     ]
+
+
+def evaluation_statistics(store: Store) -> dict[str, Any]:
+    """How the newest finished evaluate run marks significance (its ``statistics``:
+    test, correction, alpha); empty when there is none or it predates the record."""
+    row = store.execute(
+        "SELECT summary FROM runs WHERE kind = 'evaluate' AND status = 'done' "
+        "ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    statistics = json.loads(row[0]).get("statistics", {}) if row else {}
+    return dict(statistics)
 
 
 def latest_comparison(store: Store) -> tuple[int, list[int]] | None:

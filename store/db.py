@@ -111,6 +111,7 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
     )
     try:
+        _check(conn, path, create=create)  # before anything is written to the file
         _configure(conn, path)
         _migrate(conn, path)
     except BaseException:
@@ -119,20 +120,15 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
     return Store(path, conn)
 
 
-def _configure(conn: sqlite3.Connection, path: Path) -> None:
+def _check(conn: sqlite3.Connection, path: Path, *, create: bool) -> None:
+    """Refuse, without touching it, a file that is not SQLite, another program's database,
+    one of a newer schema, or (unless ``create``) an SQLite file that is not yet ours."""
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path}: not an SQLite database ({error})") from error
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
     if app_id != APPLICATION_ID and tables:
         raise StoreError(
             f"{path}: an SQLite database of another program, not an xqg database; "
@@ -143,6 +139,22 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
             f"{path}: schema version {version} is newer than this xqg knows "
             f"({SCHEMA_VERSION}); upgrade xqg"
         )
+    if app_id != APPLICATION_ID and not create and path.stat().st_size:
+        raise StoreError(
+            f"{path}: an empty SQLite file, not an xqg database yet; create one with "
+            "`xqg ingest ...` or `xqg demo`"
+        )
+
+
+def _configure(conn: sqlite3.Connection, path: Path) -> None:
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
     conn.execute("BEGIN IMMEDIATE")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.table import Table
 
-from pipelines.metrics.paired import family_text
+from pipelines.metrics.paired import POOLED, family_text
 from pipelines.metrics.significance import TESTS
-from pipelines.robustness.evaluate import RobustnessReport
+from pipelines.robustness.evaluate import RobustnessReport, lower_is_better
 
 HEADERS = ("lang", "n", "clean", "attacked", "drop", "rel.")
 
@@ -24,9 +24,11 @@ def _system_cells(
     return [f"{cell.clean:.3f}", f"{cell.attacked:.3f}", f"{cell.drop:+.3f}", relative]
 
 
-def _rows(report: RobustnessReport, attack: str, measure: str) -> list[list[str]]:
+def attack_rows(report: RobustnessReport, attack: str, measure: str) -> list[list[str]]:
+    """One row per language (then ``all``): n, each system's clean, attacked, drop and
+    relative drop, then each system's Δdrop with its mark."""
     rows = []
-    for language in report.languages:
+    for language in [*report.languages, POOLED]:
         base = report.score(report.systems[0], attack, language, measure)
         row = [language, str(base.n if base else "-")]
         for system in report.systems:
@@ -39,7 +41,8 @@ def _rows(report: RobustnessReport, attack: str, measure: str) -> list[list[str]
     return rows
 
 
-def _headers(report: RobustnessReport) -> list[str]:
+def attack_headers(report: RobustnessReport) -> list[str]:
+    """The columns of :func:`attack_rows`."""
     headers = ["lang", "n"]
     for system in report.systems:
         headers += [f"{system} clean", "attacked", "drop", "rel."]
@@ -47,57 +50,107 @@ def _headers(report: RobustnessReport) -> list[str]:
     return headers
 
 
-def footnote(report: RobustnessReport) -> str:
-    """What the star means."""
+def footnote(report: RobustnessReport, measure: str = "") -> str:
+    """What drop, Δdrop and the star mean."""
     family = family_text(report.correction, len(report.systems) - 1, len(report.languages))
+    drop = (
+        "drop = attacked - clean (a confusion rate: the attack raises it)"
+        if lower_is_better(measure)
+        else "drop = clean - attacked"
+    )
     return (
-        f"Δdrop = system drop - baseline drop (negative: more robust); * p < {report.alpha:g}, "
-        f"{TESTS[report.test]} on per-query drops, {family}"
+        f"{drop}; Δdrop = system drop - baseline drop (negative: more robust); all: every "
+        f"language pooled; * p < {report.alpha:g}, {TESTS[report.test]} on per-query drops, "
+        f"{family}"
     )
 
 
 def summary_lines(report: RobustnessReport, measure: str) -> list[str]:
     """One line per system: mean clean score and mean drop over all attacks and languages."""
     cells = len(report.attacks) * len(report.languages)
-    return [
-        f"{system}: clean {measure} {row['clean']:.3f}, mean drop {row['drop']:+.3f} "
-        f"({100 * row['relative_drop']:.1f}%) over {cells} attack x language cells"
-        for system, row in report.summary(measure).items()
-    ]
+    lines = []
+    for system, row in report.summary(measure).items():
+        relative = "" if lower_is_better(measure) else f" ({100 * row['relative_drop']:.1f}%)"
+        line = (
+            f"{system}: clean {measure} {row['clean']:.3f}, mean drop {row['drop']:+.3f}"
+            f"{relative} over {cells} attack x language cells"
+        )
+        if system != report.systems[0]:
+            pooled = [
+                t.comparison
+                for t in report.tests
+                if t.comparison.run == system
+                and (t.comparison.measure, t.comparison.language) == (measure, POOLED)
+            ]
+            better = sum(c.significant and c.delta < 0 for c in pooled)
+            worse = sum(c.significant and c.delta > 0 for c in pooled)
+            line += (
+                f"; all languages pooled, significantly more robust than the baseline under "
+                f"{better} of {len(pooled)} attacks, less robust under {worse}"
+            )
+        lines.append(line)
+    return lines
 
 
 def rich_tables(report: RobustnessReport, measure: str) -> list[Table]:
     """One table per attack for one measure."""
     tables = []
     for attack in report.attacks:
-        table = Table(title=f"{measure} under {attack}", caption=footnote(report))
-        for position, header in enumerate(_headers(report)):
+        table = Table(
+            title=f"{measure} under {report.attack_title(attack)}",
+            caption=footnote(report, measure),
+        )
+        for position, header in enumerate(attack_headers(report)):
             table.add_column(header, justify="left" if position == 0 else "right")
-        for row in _rows(report, attack, measure):
-            table.add_row(*row)
+        for row in attack_rows(report, attack, measure):
+            table.add_row(*row, end_section=row[0] == report.languages[-1])
         tables.append(table)
     return tables
 
 
 def markdown(report: RobustnessReport) -> str:
-    """Every measure and attack as Markdown tables, with the summary lines."""
-    lines = [f"# Robustness: {', '.join(report.systems)}", "", f"{footnote(report)}.", ""]
-    for measure in report.measures:
+    """The clean comparison, then every measure and attack as Markdown tables, with the
+    summary lines."""
+    from xqg_tui.report import headers as clean_headers
+    from xqg_tui.report import rows as clean_rows
+
+    wall = "" if report.seconds is None else f"; wall time {report.seconds:.0f} s"
+    lines = [
+        f"# Robustness: {', '.join(report.systems)}",
+        "",
+        f"Queries of split `{report.split}` in {', '.join(report.languages)}{wall}.",
+        "",
+    ]
+    if report.clean is not None:
+        lines += ["## Clean queries", ""]
+        for measure in report.clean.measures:
+            header = clean_headers(report.clean)
+            lines += [
+                f"### {measure}",
+                "",
+                "| " + " | ".join(header) + " |",
+                "|---|" + "|".join(["---:"] * (len(header) - 1)) + "|",
+                *["| " + " | ".join(row) + " |" for row in clean_rows(report.clean, measure)],
+                "",
+            ]
+    for measure in report.measures if report.attacks else []:
         lines += [
-            f"## {measure}",
+            f"## {measure} under attack",
+            "",
+            f"{footnote(report, measure)}.",
             "",
             *[f"- {line}" for line in summary_lines(report, measure)],
             "",
         ]
         for attack in report.attacks:
-            headers = _headers(report)
+            headers = attack_headers(report)
             lines += [
-                f"### {attack}",
+                f"### {report.attack_title(attack)}",
                 "",
                 "| " + " | ".join(headers) + " |",
                 "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|",
             ]
-            lines += ["| " + " | ".join(row) + " |" for row in _rows(report, attack, measure)]
+            lines += ["| " + " | ".join(row) + " |" for row in attack_rows(report, attack, measure)]
             lines.append("")
     return "\n".join(lines)
 

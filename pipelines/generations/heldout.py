@@ -10,6 +10,7 @@ the rows for model output.
 from __future__ import annotations
 
 import random
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -130,12 +131,51 @@ def _stand_ins(
                         GenerationRecord(passage_id, language, position, source.text, source.id)
                     )
     held_out = {pid for ids in chosen.values() for pid in ids}
+    records, leaks = _without_leaks(store, collection_id, records, held_out)
     short = sum(1 for ids in chosen.values() if len(ids) < k)
     return records, {
         "generations": len(records),
+        "dropped_as_evaluated_text": leaks,
         "passages": len(chosen),
         "passages_without_stand_ins": collections.passage_count(store, collection_id) - len(chosen),
         "passages_with_fewer_than_k": short,
         "held_out_question_ids": len(held_out),
         "per_language": dict(sorted(Counter(r.language for r in records).items())),
     }
+
+
+def _without_leaks(
+    store: Store, collection_id: int, records: list[GenerationRecord], held_out: set[str]
+) -> tuple[list[GenerationRecord], int]:
+    """The stand-ins without any whose text is that of a query still evaluated on the same
+    passage (punctuation, case and spacing aside), renumbered per passage and language.
+
+    A stand-in is another question's text, but translations can coincide: on XNLI, a
+    Swahili entailed hypothesis reads exactly as its own premise. Augmenting a passage with
+    a query it is then evaluated on would leak the answer.
+    """
+    evaluated = [
+        q
+        for q in collections.get_queries(store, collection_id)
+        if q.original_id is None and q.parallel_id not in held_out
+    ]
+    qrels = collections.qrels_for(store, [q.id for q in evaluated])
+    seen = {
+        (passage_id, _normalized(q.text))
+        for q in evaluated
+        for passage_id, relevance in qrels.get(q.id, {}).items()
+        if relevance > 0
+    }
+    kept = [r for r in records if (r.passage_id, _normalized(r.text)) not in seen]
+    positions: Counter[tuple[int, str]] = Counter()
+    renumbered = []
+    for record in kept:
+        key = (record.passage_id, record.language)
+        renumbered.append(record._replace(position=positions[key]))
+        positions[key] += 1
+    return renumbered, len(records) - len(kept)
+
+
+def _normalized(text: str) -> str:
+    """Letters and digits only, case-folded: how a text reads, not how it is typed."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())

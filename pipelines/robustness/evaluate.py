@@ -3,9 +3,12 @@
 For every system (an index or xQG index run; the first is the baseline) the clean queries of
 one split and each attack's variants of them are searched (held-out queries of any system's
 generation run are left out everywhere, so every system answers the same queries). Per
-query, the drop is ``clean - attacked`` (variant paired with its original); the systems'
-drops are compared per language with the evaluation's paired tests and corrections (the
-family of one attack and measure: every system x language cell).
+query, the drop is what the attack costs, variant paired with its original: ``clean -
+attacked`` for scores, ``attacked - clean`` for the ``Confusion@*`` rates (lower is better);
+the systems' drops are compared per language with the evaluation's paired tests and
+corrections (the family of one attack and measure: every system x language cell). The clean
+searches are also compared as an evaluation (:func:`pipelines.evaluate.build_report`), which
+with no attack at all is the whole report: e.g. the hypotheses of one label as queries.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import InputError
-from pipelines.evaluate import per_query_values
+from pipelines.evaluate import EvaluationReport, build_report, check_measures, per_query_values
+from pipelines.ingest.xnli import LABELS
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct
 from pipelines.metrics.significance import CORRECTIONS, TESTS, Correction, Test
 from pipelines.progress import SILENT, Progress
-from pipelines.robustness.confusion import confusion_values
+from pipelines.robustness.confusion import confusion_measure, confusion_values
 from pipelines.search import held_out_by, search
 from pipelines.steps import require_done, run_step
 from store import collections, results, runs
@@ -29,6 +33,16 @@ from store.db import Store
 from store.records import Query, Run
 
 DEFAULT_MEASURES = ("MRR@10", "Recall@1")
+
+
+def lower_is_better(measure: str) -> bool:
+    """Confusion rates count mistakes: the attack raises them."""
+    return measure.startswith("Confusion@")
+
+
+def loss(measure: str, clean: float, attacked: float) -> float:
+    """What the attack costs on one measure: positive when it hurts."""
+    return attacked - clean if lower_is_better(measure) else clean - attacked
 
 
 @dataclass
@@ -45,13 +59,16 @@ class AttackScore:
 
     @property
     def drop(self) -> float:
-        """Absolute drop (clean - attacked)."""
-        return self.clean - self.attacked
+        """Absolute drop: clean - attacked (attacked - clean for a confusion rate)."""
+        return loss(self.measure, self.clean, self.attacked)
 
     @property
     def relative_drop(self) -> float | None:
-        """Drop as a share of the clean score (None when the clean score is 0)."""
-        return self.drop / self.clean if self.clean else None
+        """Drop as a share of the clean score (None when the clean score is 0, and for
+        confusion rates, whose clean value is near 0 and whose relative rise says little)."""
+        if lower_is_better(self.measure) or not self.clean:
+            return None
+        return self.drop / self.clean
 
 
 @dataclass
@@ -80,6 +97,11 @@ class RobustnessReport:
     test: Test = "t"
     correction: Correction = "holm"
     alpha: float = ALPHA
+    # attack run name -> its perturbation: attack, strength, seed
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    split: str = "premise"
+    clean: EvaluationReport | None = None
+    seconds: float | None = None
 
     def score(self, system: str, attack: str, language: str, measure: str) -> AttackScore | None:
         """The score of one cell, if there is one."""
@@ -93,11 +115,25 @@ class RobustnessReport:
             None,
         )
 
+    def attack_title(self, attack: str) -> str:
+        """``char-noise (char-noise @ 0.2, seed 1)``: the run and what it did."""
+        settings = self.settings.get(attack)
+        if not settings:
+            return attack
+        return (
+            f"{attack} ({settings['attack']} @ {settings['strength']:g}, seed {settings['seed']})"
+        )
+
     def summary(self, measure: str) -> dict[str, dict[str, float]]:
-        """Per system: mean clean score, mean drop and mean relative drop over all cells."""
+        """Per system: mean clean score, mean drop and mean relative drop over all
+        attack x language cells (the pooled ``all`` rows left out)."""
         found = {}
         for system in self.systems:
-            cells = [s for s in self.scores if s.system == system and s.measure == measure]
+            cells = [
+                s
+                for s in self.scores
+                if s.system == system and s.measure == measure and s.language != POOLED
+            ]
             relative = [s.relative_drop for s in cells if s.relative_drop is not None]
             found[system] = {
                 "clean": float(np.mean([s.clean for s in cells])),
@@ -111,8 +147,11 @@ class RobustnessReport:
         return {
             "systems": self.systems,
             "attacks": self.attacks,
+            "attack_settings": self.settings,
+            "split": self.split,
             "languages": self.languages,
             "measures": self.measures,
+            "seconds": self.seconds,
             "test": TESTS[self.test] + " on per-query drops",
             "correction": CORRECTIONS[self.correction],
             "alpha": self.alpha,
@@ -120,7 +159,8 @@ class RobustnessReport:
                 {**asdict(s), "drop": s.drop, "relative_drop": s.relative_drop} for s in self.scores
             ],
             "tests": [{"attack": t.attack, **asdict(t.comparison)} for t in self.tests],
-            "summary": {m: self.summary(m) for m in self.measures},
+            "summary": {m: self.summary(m) for m in self.measures} if self.attacks else {},
+            "clean": None if self.clean is None else self.clean.to_json(),
         }
 
 
@@ -133,24 +173,29 @@ def evaluate_robustness(
     languages: Sequence[str] | None = None,
     depth: int = 100,
     measures: Sequence[str] = DEFAULT_MEASURES,
-    name: str = "robustness",
+    name: str | None = None,
     test: Test = "t",
     correction: Correction = "holm",
     alpha: float = ALPHA,
     progress: Progress = SILENT,
 ) -> RobustnessReport:
-    """Search clean and attacked queries with every system, store per-query values, report."""
+    """Search clean and attacked queries with every system, store per-query values, report.
+
+    With no ``attacks``, only the clean queries of ``split`` are searched and compared.
+    """
+    confusions = [confusion_measure(label) for label in LABELS]
+    scored = check_measures([m for m in measures if m not in confusions])  # before any work
     indexes = [require_done(runs.get_run(store, ref)) for ref in systems]
     perturbs = [require_done(runs.get_run(store, ref, kind="perturb")) for ref in attacks]
-    if len(indexes) < 1 or not perturbs:
-        raise InputError("name at least one system (index run) and one attack (perturb run)")
+    if not indexes:
+        raise InputError("name at least one system (an index or augment run)")
     collection_ids = {r.collection_id for r in [*indexes, *perturbs]}
     if len(collection_ids) != 1:
         raise InputError("systems and attacks must belong to one collection")
     excluded = sorted({r.name for index in indexes for r in held_out_by(store, index, ())})
     if languages is None:
         # Cross-lingual by default: English queries are the English passages' own text.
-        every = collections.get_queries(store, perturbs[0].collection_id or 0)
+        every = collections.get_queries(store, indexes[0].collection_id or 0)
         languages = sorted({q.language for q in every} - {"en"})
     params = {
         "systems": [r.name for r in indexes],
@@ -163,9 +208,9 @@ def evaluate_robustness(
     }
 
     def body(run: Run) -> dict[str, Any]:
-        searched = _search_all(store, indexes, perturbs, params, name, progress)
+        searched = _search_all(store, indexes, perturbs, params, run.name, progress)
         runs.add_parents(store, run.id, [("search", r.id) for r in searched.values()])
-        _store_values(store, run, list(searched.values()), measures, progress)
+        _store_values(store, run, list(searched.values()), scored, progress)
         return {"searches": len(searched)}
 
     run = run_step(
@@ -174,6 +219,7 @@ def evaluate_robustness(
         params,
         body,
         name=name,
+        default_name=f"robustness-{split}",
         parents=[("system", r.id) for r in indexes] + [("attack", r.id) for r in perturbs],
         collection_id=collection_ids.pop(),
         progress=progress,
@@ -266,6 +312,26 @@ def build_robustness_report(
         test=test,
         correction=correction,
         alpha=alpha,
+        settings={
+            parent.name: {k: parent.params[k] for k in ("attack", "strength", "seed")}
+            for _, parent in runs.parent_runs(store, run.id)
+            if parent.kind == "perturb"
+        },
+        split=run.params["split"],
+        seconds=_seconds(run),
+    )
+    clean = {
+        parent.name.removeprefix(prefix).rsplit(":", 1)[0]: parent
+        for _, parent in runs.parent_runs(store, run.id)
+        if parent.kind == "search" and parent.name.endswith(":clean")
+    }
+    report.clean = build_report(
+        store,
+        [clean[system] for system in report.systems],
+        measures,
+        test=test,
+        correction=correction,
+        alpha=alpha,
     )
     for attack in report.attacks:
         for measure in measures:
@@ -279,8 +345,20 @@ def build_robustness_report(
             ]
             correct([t.comparison for t in tests], correction, alpha)
             report.tests.extend(tests)
-    report.languages = sorted({s.language for s in report.scores})
+    report.languages = sorted(
+        {s.language for s in report.scores} - {POOLED} or set(report.clean.languages)
+    )
     return report
+
+
+def _seconds(run: Run) -> float | None:
+    """Wall time of a finished run."""
+    from datetime import datetime
+
+    if not run.ended_at:
+        return None
+    ended, started = datetime.fromisoformat(run.ended_at), datetime.fromisoformat(run.started_at)
+    return (ended - started).total_seconds()
 
 
 def _drops(
@@ -312,7 +390,19 @@ def _drops(
                 float(np.mean([a for _, a in mine])),
             )
         )
-    return {q: c - a for q, (c, a) in pairs.items()}
+    if pairs:
+        report.scores.append(
+            AttackScore(
+                system,
+                attack,
+                POOLED,
+                measure,
+                len(pairs),
+                float(np.mean([c for c, _ in pairs.values()])),
+                float(np.mean([a for _, a in pairs.values()])),
+            )
+        )
+    return {q: loss(measure, c, a) for q, (c, a) in pairs.items()}
 
 
 def _drop_tests(

@@ -20,7 +20,9 @@ Attack = Callable[[str, float, random.Random], str]
 MARK_CATEGORIES = frozenset({"Mn", "Mc", "Me"})
 NO_SPACE_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER"})
 STRIPPABLE_SCRIPTS = frozenset({"LATIN", "GREEK", "CYRILLIC"})
-ARABIC_HARAKAT = frozenset(chr(c) for c in [*range(0x064B, 0x0660), 0x0670])
+# The short vowels, tanwin, shadda and sukun (and the rarer Quranic marks): not hamza above
+# or below (U+0654, U+0655) nor maddah (U+0653), which are part of letters such as أ, إ, آ.
+ARABIC_HARAKAT = frozenset(chr(c) for c in [*range(0x064B, 0x0653), *range(0x0656, 0x0660), 0x0670])
 NOISE_PUNCTUATION = ".,;:!?-'\""
 # Chinese words average about 1.5 characters, Thai words about 3 clusters.
 SPACELESS_WORD = 2
@@ -97,31 +99,34 @@ def strip_diacritics(text: str, strength: float, rng: random.Random) -> str:
 
 
 def _strip_word(word: str) -> str:
-    kept = []
+    kept, stripped = [], False
     for cluster in clusters(unicodedata.normalize("NFD", word)):
         base, marks = cluster[0], cluster[1:]
-        if script(base) in STRIPPABLE_SCRIPTS:
-            marks = ""
-        else:
-            marks = "".join(m for m in marks if m not in ARABIC_HARAKAT)
-        kept.append(base + marks)
-    return unicodedata.normalize("NFC", "".join(kept)).lower()
+        left = "" if script(base) in STRIPPABLE_SCRIPTS else marks
+        left = "".join(m for m in left if m not in ARABIC_HARAKAT)
+        stripped |= left != marks
+        kept.append(base + left)
+    # A word that lost no mark keeps its own code points (NFD then NFC would turn a
+    # precomposed Devanagari nukta letter into letter + nukta: the same text, other bytes).
+    return unicodedata.normalize("NFC", "".join(kept)).lower() if stripped else word.lower()
 
 
 def punctuation_noise(text: str, strength: float, rng: random.Random) -> str:
     """Drop each punctuation mark with probability ``strength``; at the same share of the
-    gaps between words, remove the space, double it, or insert a punctuation mark."""
+    gaps between words, remove the space, double it, or insert a punctuation mark. Between
+    the pseudo-words of a spaceless script, a gap gets a space or a mark."""
     if strength <= 0:
         return text
     kept = "".join(
         c for c in text if not (unicodedata.category(c).startswith("P") and rng.random() < strength)
     )
-    parts = kept.split(" ")
+    parts, separator = words(kept)
     out = parts[:1]
     for part in parts[1:]:
-        gap = " "
+        gap = separator
         if rng.random() < strength:
-            gap = rng.choice(("", "  ", rng.choice(NOISE_PUNCTUATION) + " "))
+            mark = rng.choice(NOISE_PUNCTUATION)
+            gap = rng.choice(("", "  ", mark + " ") if separator else (" ", mark))
         out.append(gap + part)
     return "".join(out)
 
@@ -145,21 +150,27 @@ def code_switch(text: str, english: str, strength: float, rng: random.Random) ->
 
     XNLI is parallel, so the English sentence is known; with no word aligner offline, word i
     of n aligns with English word floor(i * (m - 1) / (n - 1) + 1/2) of m (the diagonal, the
-    usual baseline alignment). English words inside a spaceless sentence get spaces around
-    them.
+    usual baseline alignment). Neighbours aligned with the same English word get it once
+    (pseudo-words of a spaceless script often outnumber the English words). English words
+    inside a spaceless sentence get spaces around them. A text none of whose words changes
+    comes back as it was.
     """
     targets = english.split()
     if strength <= 0 or not targets:
         return text
-    units, separator = words(text)
+    units, separator = (text.split(), " ") if not is_spaceless(text) else words(text)
     last = max(len(units) - 1, 1)
-    switched = [
-        f" {targets[math.floor(i * (len(targets) - 1) / last + 0.5)]} "
-        if unit.strip() and rng.random() < strength
-        else unit
-        for i, unit in enumerate(units)
-    ]
-    return " ".join(separator.join(switched).split())
+    switched, previous = [], None
+    for i, unit in enumerate(units):
+        target = math.floor(i * (len(targets) - 1) / last + 0.5)
+        if unit.strip() and rng.random() < strength:
+            switched.append("" if target == previous else f" {targets[target]} ")
+            previous = target
+        else:
+            switched.append(unit)
+            previous = None
+    result = " ".join(separator.join(switched).split())
+    return text if result == " ".join(separator.join(units).split()) else result
 
 
 ATTACKS: dict[str, Attack] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.augment import count_distribution, fuse
+from pipelines.augment import count_distribution, fuse, is_uneven
 
 P = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
 Q = np.array([[1.0, 1.0], [2.0, 0.0], [0.0, 4.0]], dtype=np.float32)
@@ -56,3 +56,17 @@ def test_count_distribution_reports_uneven_coverage() -> None:
         "passages_without": 1,
         "histogram": {"0": 1, "1": 1, "2": 2},
     }
+
+
+@pytest.mark.parametrize(
+    ("counts", "uneven"),
+    [
+        ([35, 35, 35], False),
+        ([11] * 239 + [10], False),  # the demo: one leaking stand-in dropped
+        ([5, 4, 4], False),  # 4 of 5 is the edge: 0.8
+        ([5, 3, 5], True),
+        ([1, 0, 1], True),  # a passage without any: the damaging case
+    ],
+)
+def test_only_counts_that_differ_much_are_uneven(counts: list[int], uneven: bool) -> None:
+    assert is_uneven(count_distribution(counts)) is uneven

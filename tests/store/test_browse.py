@@ -128,6 +128,7 @@ def test_a_typed_query_is_found_with_its_answers_and_relevant_passages(
         [
             QueryRecord("q1", "fi", "Mikä on Norjan pääkaupunki?"),
             QueryRecord("q2", "de", "Hauptstadt Frankreichs?"),
+            QueryRecord("q3", "th", "กรุงออสโลอยู่ที่ไหน "),  # stored with a space, as XQuAD has
         ],
     )
     add_answers(store, cities, [AnswerRecord("q1", ("Oslo", "Kristiania"))])
@@ -137,7 +138,8 @@ def test_a_typed_query_is_found_with_its_answers_and_relevant_passages(
     assert found.answers == ("Oslo", "Kristiania")
     assert found.relevant == frozenset({1})  # relevance 0 is not relevant
     assert b.queries_by_text(store, "Mikä on Norjan") == []
-    assert b.query_languages(store) == ["de", "fi"]
+    assert [q.qid for q in b.queries_by_text(store, "กรุงออสโลอยู่ที่ไหน")] == ["q3"]
+    assert b.query_languages(store) == ["de", "fi", "th"]
 
 
 def test_runs_overview_lists_every_status_with_parents(store: Store, cities: int) -> None:

@@ -66,14 +66,33 @@ def test_non_sqlite_file_is_refused(tmp_path: Path) -> None:
         open_store(path)
 
 
-def test_foreign_database_is_refused(tmp_path: Path) -> None:
+def test_foreign_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
     path = tmp_path / "other.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
     conn.commit()
     conn.close()
+    before = path.read_bytes()
     with pytest.raises(StoreError, match="another program"):
         open_store(path)
+    assert path.read_bytes() == before  # not even switched to WAL
+    assert not path.with_name("other.db-wal").exists()
+
+
+def test_a_blank_sqlite_file_is_read_only_when_asked_to_read(tmp_path: Path) -> None:
+    path = tmp_path / "blank.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 0")
+    conn.execute("VACUUM")  # a valid SQLite file of one page and no table
+    conn.close()
+    before = path.read_bytes()
+    assert before
+    with pytest.raises(StoreError, match="an empty SQLite file, not an xqg database yet"):
+        open_store(path, create=False)
+    assert path.read_bytes() == before
+    open_store(path).close()  # a writing command makes it an xqg database
+    with open_store(path, create=False) as store:
+        assert store.scalar("PRAGMA user_version") == SCHEMA_VERSION
 
 
 def test_newer_schema_is_refused(db_path: Path) -> None:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from pipelines.robustness.evaluate import build_robustness_report
+from store import open_store
+from store.runs import get_run
+from tests.conftest import Dump
 from xqg_tui.cli import main
 
 pytestmark = pytest.mark.slow
@@ -67,12 +72,39 @@ def test_perturb_then_evaluate_writes_reports(
         == 0
     )
     shown = capsys.readouterr().out
-    assert "MRR@10 under shuffle" in shown and "base: clean MRR@10" in shown
+    assert "MRR@10 under shuffle (shuffle @ 0.5, seed 1)" in shown
+    assert "base: clean MRR@10" in shown and "clean queries (premise): MRR@10" in shown
+    assert re.search(r"│ all +│ +48 │", shown)  # both languages pooled: 2 x 24 premises
     report = json.loads(paths["json"].read_text())
     assert report["systems"] == ["base", "xqg"] and report["languages"] == ["de", "th"]
     assert {s["attack"] for s in report["scores"]} == {"shuffle"}
-    assert "### shuffle" in paths["md"].read_text()
+    assert {s["language"] for s in report["scores"]} == {"de", "th", "all"}
+    assert report["attack_settings"] == {
+        "shuffle": {"attack": "shuffle", "strength": 0.5, "seed": 1}
+    }
+    assert report["seconds"] >= 0 and report["split"] == "premise"
+    assert set(report["clean"]["metrics"]) == {"rob-cli:base:clean", "rob-cli:xqg:clean"}
+    assert "### shuffle (shuffle @ 0.5, seed 1)" in paths["md"].read_text()
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hypotheses_as_queries_need_no_attack(
+    robustness_db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hypotheses-as-queries variant: neutral hypotheses find their premise, or their
+    own English translation (Confusion@neutral), clean, baseline against xQG."""
+    argv = ["robustness", "evaluate", "--systems", "base,xqg", "--split", "hypothesis-neutral"]
+    assert main([*argv, "--langs", "de", "--depth", "20", "--db", str(robustness_db)]) == 0
+    shown = capsys.readouterr().out
+    assert "clean queries (hypothesis-neutral): MRR@10 per language" in shown
+    assert "under" not in shown  # no attack, no drop tables
+    with open_store(robustness_db) as store:
+        run = get_run(store, "robustness-hypothesis-neutral")
+        report = build_robustness_report(store, run)
+    assert report.attacks == [] and report.languages == ["de"]
+    assert report.clean is not None and "Confusion@neutral" in report.clean.measures
+    base = report.clean.metrics["robustness-hypothesis-neutral:base:clean"]["de"]
+    assert base["Confusion@neutral"] > 0.5 > base["Recall@1"]  # the translation wins
 
 
 def test_unknown_attack_and_strength_are_bad_input(
@@ -113,3 +145,13 @@ def test_unknown_attack_and_strength_are_bad_input(
         == 2
     )
     assert "strength must lie in [0, 1], got 1.5" in capsys.readouterr().err
+
+
+def test_an_unknown_measure_stops_before_any_search(
+    robustness_db: Path, capsys: pytest.CaptureFixture[str], dump_db: Dump
+) -> None:
+    before = dump_db(robustness_db)
+    argv = ["robustness", "evaluate", "--systems", "base", "--measures", "Confusion@neutral,MRR"]
+    assert main([*argv, "--name", "never", "--db", str(robustness_db)]) == 2
+    assert "unknown measure 'MRR'" in capsys.readouterr().err
+    assert dump_db(robustness_db) == before

@@ -1,4 +1,4 @@
-"""The xqg terminal app: four screens over one database, keyboard first.
+"""The xqg terminal app: five screens over one database, keyboard first.
 
 Each screen is a Textual mode, so switching keeps its state. Screens other than Passages are
 built (and their heavy imports made) the first time they are shown, which keeps startup
@@ -51,13 +51,26 @@ def _runs_screen() -> Screen[None]:
     return RunsScreen()
 
 
+def _robustness_screen() -> Screen[None]:
+    from xqg_tui.app.screens.robustness import RobustnessScreen
+
+    return RobustnessScreen()
+
+
 def screen_classes() -> dict[str, type[XQGScreen]]:
     """Mode name -> screen class, in tab order (imports every screen)."""
     from xqg_tui.app.screens.compare import CompareScreen
+    from xqg_tui.app.screens.robustness import RobustnessScreen
     from xqg_tui.app.screens.runs import RunsScreen
     from xqg_tui.app.screens.search import SearchScreen
 
-    found: list[type[XQGScreen]] = [PassagesScreen, SearchScreen, CompareScreen, RunsScreen]
+    found: list[type[XQGScreen]] = [
+        PassagesScreen,
+        SearchScreen,
+        CompareScreen,
+        RunsScreen,
+        RobustnessScreen,
+    ]
     return {screen.NAME: screen for screen in found}
 
 
@@ -76,6 +89,7 @@ class XQGApp(App[None]):
         "search": _search_screen,
         "compare": _compare_screen,
         "runs": _runs_screen,
+        "robustness": _robustness_screen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -117,7 +131,7 @@ class XQGApp(App[None]):
             return self._engine
 
     async def action_show(self, name: str) -> None:
-        """Show a screen: passages, search, compare or runs."""
+        """Show a screen: passages, search, compare, runs or robustness."""
         if not self.screen.is_modal:
             await self.switch_mode(name)
 
@@ -136,7 +150,7 @@ class XQGApp(App[None]):
             b for b in Binding.make_bindings(self.BINDINGS) if not b.action.startswith("show")
         ]
         everywhere = binding_rows(general, self.get_key_display)
-        everywhere.insert(0, ("1 2 3 4", "Passages, Search, Compare, Runs"))
+        everywhere.insert(0, ("1 2 3 4 5", "Passages, Search, Compare, Runs, Robustness"))
         everywhere += [("^p", "command palette: every screen and action"), ("^q", "quit")]
         sections: list[Section] = [("Everywhere", everywhere)]
         for name, screen in screen_classes().items():

@@ -104,7 +104,14 @@ class SearchEngine:
         baseline = _baseline_position(loaded)
         rankings = [
             _ranking(
-                item, ids, item_scores, ranked[baseline], passages, known, shown, i == baseline
+                item,
+                ids,
+                item_scores,
+                None if baseline is None else ranked[baseline],
+                passages,
+                known,
+                shown,
+                i == baseline,
             )
             for i, (item, ids, item_scores) in enumerate(zip(loaded, ranked, scores, strict=True))
         ]
@@ -131,22 +138,24 @@ def resolve_language(
     return guess_language(text) or "", []
 
 
-def _baseline_position(loaded: Sequence[_LoadedIndex]) -> int:
-    """The first plain index run (no xQG), else the first index."""
-    return next((i for i, item in enumerate(loaded) if item.kind == "index"), 0)
+def _baseline_position(loaded: Sequence[_LoadedIndex]) -> int | None:
+    """The first plain index run (no xQG); None when only xQG indexes are picked."""
+    return next((i for i, item in enumerate(loaded) if item.kind == "index"), None)
 
 
 def _ranking(
     item: _LoadedIndex,
     ids: list[int],
     scores: list[float],
-    baseline_ids: list[int],
+    baseline_ids: list[int] | None,
     passages: dict[int, browse.Passage],
     known: list[KnownQuery],
     shown: int,
     is_baseline: bool,
 ) -> Ranking:
-    baseline_rank = {pid: position + 1 for position, pid in enumerate(baseline_ids)}
+    """One index's hits; ``baseline_ids`` is the baseline's ranking (None: no baseline, no
+    rank change)."""
+    baseline_rank = {pid: position + 1 for position, pid in enumerate(baseline_ids or [])}
     relevant = {pid for query in known for pid in query.relevant}
     hits = [
         Hit(
@@ -161,4 +170,4 @@ def _ranking(
         )
         for position, (pid, score) in enumerate(zip(ids[:shown], scores, strict=True))
     ]
-    return Ranking(item.run_id, item.name, is_baseline, hits)
+    return Ranking(item.run_id, item.name, is_baseline, hits, compared=baseline_ids is not None)

@@ -8,12 +8,13 @@ app to open another screen with :class:`OpenPassage`, :class:`OpenQuery` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 if TYPE_CHECKING:  # heavy modules (numpy, scipy) load when first needed, not at startup
     from pipelines.evaluate import EvaluationReport
+    from pipelines.robustness.evaluate import RobustnessReport
     from store.browse import (
         CollectionInfo,
         EvaluatedRun,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # heavy modules (numpy, scipy) load when first needed, not at
         QueryDelta,
         RunOverview,
     )
+    from store.records import Run
     from xqg_tui.app.rankings import SearchOutcome
 
 # --- navigation -----------------------------------------------------------------------------
@@ -145,6 +147,8 @@ class CompareChoicesLoaded(Message):
     runs: list[EvaluatedRun]
     measures: list[str]
     latest: tuple[int, list[int]] | None
+    # test, correction and alpha of the newest evaluation, which the marks follow
+    statistics: dict[str, Any]
 
 
 @dataclass
@@ -166,6 +170,20 @@ class DeltasLoaded(Message):
 
 
 # --- runs -----------------------------------------------------------------------------------
+
+
+@dataclass
+class RobustnessRunsLoaded(Message):
+    """The finished robustness evaluations, oldest first."""
+
+    runs: list[Run]
+
+
+@dataclass
+class RobustnessLoaded(Message):
+    """The report of one robustness evaluation was built."""
+
+    report: RobustnessReport
 
 
 @dataclass

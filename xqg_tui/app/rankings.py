@@ -27,12 +27,14 @@ class Hit:
 
 @dataclass(frozen=True)
 class Ranking:
-    """The top passages of one index."""
+    """The top passages of one index; ``compared`` says whether a baseline was searched
+    too (without one, there is no rank change to show)."""
 
     run_id: int
     name: str
     is_baseline: bool
     hits: list[Hit]
+    compared: bool = True
 
 
 @dataclass(frozen=True)

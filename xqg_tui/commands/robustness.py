@@ -37,8 +37,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "evaluate", parents=parents, help="clean vs attacked, baseline vs xQG, per language"
     )
     evaluate.add_argument("--systems", required=True, help="index runs; the first is the baseline")
-    evaluate.add_argument("--attacks", required=True, help="perturb runs")
-    evaluate.add_argument("--split", default="premise")
+    evaluate.add_argument(
+        "--attacks", default="", help="perturb runs (none: compare the clean queries only)"
+    )
+    evaluate.add_argument(
+        "--split", default="premise", help="queries: premise, or hypothesis-<label> (XNLI)"
+    )
     evaluate.add_argument("--langs", help="languages (default: all but English)")
     evaluate.add_argument("--depth", type=int, default=100)
     evaluate.add_argument("--measures", default="MRR@10,Recall@1")
@@ -99,6 +103,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from xqg_tui.robustness_report import drops_png, markdown, rich_tables, summary_lines
 
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
+    report_files.check_outputs(args)
     with context.open_store(args) as store:
         report = evaluate_robustness(
             store,
@@ -108,22 +113,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             languages=context.languages(args.langs),
             depth=args.depth,
             measures=measures,
-            name=args.name or "robustness",
+            name=args.name,
             test=args.test,
             correction=args.correction,
             alpha=args.level,
             progress=context.progress(),
         )
+    if report.clean is not None:
+        from xqg_tui.report import rich_tables as clean_tables
+
+        shown = [m for m in report.clean.measures if m == args.show] or report.clean.measures
+        for table in clean_tables(report.clean, shown, width=out.width):
+            table.title = f"clean queries ({report.split}): {table.title}"
+            print_table(table)
     for table in rich_tables(report, args.show):
         print_table(table)
-    for line in summary_lines(report, args.show):
+    for line in summary_lines(report, args.show) if report.attacks else []:
         out.print(line)
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     if args.markdown:
         Path(args.markdown).write_text(markdown(report), encoding="utf-8")
-    if args.png:
+    if args.png and report.attacks:
         drops_png(report, args.show, args.png)
+    written = [f"--{k} {getattr(args, k)}" for k in ("json", "markdown", "png") if getattr(args, k)]
+    wall = "" if report.seconds is None else f" in {report.seconds:.0f} s"
+    out.print(f"robustness report{wall}" + (f"; wrote {', '.join(written)}" if written else ""))
     return 0
 
 

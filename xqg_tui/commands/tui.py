@@ -35,8 +35,10 @@ def cmd_tui(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     from xqg_tui.app.app import XQGApp
 
+    app = XQGApp(library)
     try:
-        XQGApp(library).run()
+        app.run()
     finally:
         library.close()
-    return 0
+    # Textual prints the error of a crashed app and sets a non-zero return code.
+    return 1 if app.return_code else 0

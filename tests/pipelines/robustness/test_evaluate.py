@@ -103,3 +103,13 @@ def test_clean_retrieval_is_far_above_chance_and_tests_are_reported(robustness_d
         assert 0.0 <= test.p_value <= 1.0 and test.p_adjusted is not None
         assert test.p_adjusted >= test.p_value
     assert set(report.summary("MRR@10")) == {"base", "xqg"}
+
+
+def test_a_confusion_rate_drops_when_the_attack_raises_it() -> None:
+    from pipelines.robustness.evaluate import AttackScore
+
+    score = AttackScore("base", "contradiction", "de", "MRR@10", 24, 0.9, 0.3)
+    assert score.drop == pytest.approx(0.6) and score.relative_drop == pytest.approx(0.6 / 0.9)
+    confusion = AttackScore("base", "contradiction", "de", "Confusion@contradiction", 24, 0.05, 0.8)
+    assert confusion.drop == pytest.approx(0.75)  # worse: positive, like a score's drop
+    assert confusion.relative_drop is None  # 1500% of almost nothing says little

@@ -173,7 +173,9 @@ def test_interrupted_run_resumes_with_the_same_next_step_loss(
 def test_with_generations_adds_their_queries_as_pairs(xquad_store: Store, tiny_model: Path) -> None:
     stand_ins = generate_heldout(xquad_store, COLLECTION, k=1, languages=["de", "es"], seed=3)
     made = generations.get_generations(xquad_store, stand_ins.id)
-    assert len(made) == 2 * 40  # one question id per paragraph, in two languages
+    # One question id per paragraph, in two languages, but for those that read exactly as a
+    # question still evaluated on their paragraph (XQuAD repeats a few questions).
+    assert len(made) == 2 * 40 - stand_ins.summary["dropped_as_evaluated_text"] > 2 * 40 - 4
 
     plain = train_encoder(xquad_store, job(tiny_model, max_steps=1), name="plain")
     with_xqg = train_encoder(
@@ -205,7 +207,8 @@ def test_only_some_generation_languages(xquad_store: Store, tiny_model: Path) ->
         ),
         name="xqg-es",
     )
-    assert run.summary["data"]["pairs_by_source"]["generation"] == 40
+    spanish = stand_ins.summary["per_language"]["es"]
+    assert spanish > 37 and run.summary["data"]["pairs_by_source"]["generation"] == spanish
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ async def test_help_lists_every_key_of_every_screen(app_db: Path, make_app: Make
                 assert app.get_key_display(binding) in listed
             for keys, what in screen.WIDGET_KEYS:
                 assert keys in listed and what in listed
-        for needed in ("^p", "command palette", "^t", "Dark/light", "1 2 3 4", "Jump to docid"):
+        for needed in ("^p", "command palette", "^t", "Dark/light", "1 2 3 4 5", "Jump to docid"):
             assert needed in listed
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

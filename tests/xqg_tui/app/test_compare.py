@@ -6,14 +6,14 @@ from pathlib import Path
 from statistics import mean
 
 from textual.message import Message
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from store import open_store
 from store.collections import get_queries
 from store.results import get_query_metrics
 from store.runs import get_run
 from tests.xqg_tui.app.conftest import MakeApp
-from tests.xqg_tui.app.driving import SIZE, posted, synchronous, table_rows, wait_until
+from tests.xqg_tui.app.driving import SIZE, posted, shown, synchronous, table_rows, wait_until
 from xqg_tui.app.messages import DeltasLoaded, ReportLoaded, SearchRendered
 from xqg_tui.app.widgets.metrics import MetricsTable
 from xqg_tui.app.widgets.query_deltas import QueryDeltaTable
@@ -116,3 +116,22 @@ def _changes(
         if language_of[q] == language and sign * (values[RUNS[1]][q] - values[RUNS[0]][q]) > 0
     ]
     return sorted(found, key=lambda pair: (-sign * pair[0], pair[1]))[:10]
+
+
+@synchronous
+async def test_marks_follow_the_newest_evaluations_test_and_correction(
+    writable_db: Path, make_app: MakeApp
+) -> None:
+    from pipelines.evaluate import evaluate
+
+    with open_store(writable_db) as store:
+        evaluate(store, list(RUNS), measures=["MRR@10"], kt=[], test="wilcoxon", correction="bh")
+    messages: list[Message] = []
+    app = make_app(writable_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(posted(messages, ReportLoaded)))
+        report = posted(messages, ReportLoaded)[-1].report
+        assert (report.test, report.correction) == ("wilcoxon", "bh")
+        legend = app.screen.query_one("#compare-legend", Static)
+        assert "Wilcoxon signed-rank" in shown(legend) and "Benjamini-Hochberg" in shown(legend)

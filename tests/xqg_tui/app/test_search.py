@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Input, Static
 
 from store import open_store
 from store.collections import answers_for, get_queries, passage_ids_by_docid, qrels_for
@@ -16,6 +17,7 @@ from tests.xqg_tui.app.conftest import MakeApp
 from tests.xqg_tui.app.driving import (
     SIZE,
     posted,
+    screen_name,
     shown,
     synchronous,
     table_rows,
@@ -136,6 +138,47 @@ async def test_an_unknown_query_in_another_script_gets_its_language_guessed(
         await pilot.press("escape", "i", "space")  # drop the baseline: the others remain
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: len(posted(messages, SearchRendered)) == 2)
-        names = [c.ranking.name for c in screen.query(RankingColumn)]
-        assert names == ["demo-xqg-sum", "demo-xqg-mean"]
-        assert [c.ranking.is_baseline for c in screen.query(RankingColumn)] == [True, False]
+        columns = list(screen.query(RankingColumn))
+        assert [c.ranking.name for c in columns] == ["demo-xqg-sum", "demo-xqg-mean"]
+        # Without the plain index there is no baseline: no column claims to be one, and no
+        # rank change is shown.
+        assert [(c.ranking.is_baseline, c.ranking.compared) for c in columns] == [
+            (False, False)
+        ] * 2
+        assert "(baseline)" not in shown(columns[0].query_one(".ranking-title", Static))
+        assert all(
+            row[0].splitlines()[0].split() == [row[0].split()[0]]
+            for row in table_rows(columns[1].query_one(DataTable))
+        )
+
+
+@synchronous
+async def test_after_a_search_the_screen_keys_work_again(app_db: Path, make_app: MakeApp) -> None:
+    messages: list[Message] = []
+    app = make_app(app_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("2")
+        query = app.screen.query_one("#query", Input)
+        await wait_until(
+            pilot, lambda: "Ready" in shown(app.screen.query_one("#search-status", Static))
+        )
+        await pilot.press(*"Warschau", "enter")
+        await wait_until(pilot, lambda: bool(posted(messages, SearchRendered)))
+        assert isinstance(app.focused, DataTable)  # the first ranking has the focus
+        await pilot.press("3")
+        assert screen_name(app) == "compare" and query.value == "Warschau"
+
+
+@synchronous
+async def test_a_missing_vector_file_is_a_message_not_a_crash(
+    writable_db: Path, make_app: MakeApp
+) -> None:
+    shutil.rmtree(writable_db.with_suffix(".vectors"))
+    app = make_app(writable_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        status = app.screen.query_one("#search-status", Static)
+        await wait_until(pilot, lambda: shown(status).startswith("Search failed: StoreError"))
+        assert "vector file of vector set" in shown(status) and app.is_running
+        await pilot.press("escape", "1")  # out of the query box, then to another screen
+        assert screen_name(app) == "passages"

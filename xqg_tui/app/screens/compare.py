@@ -3,7 +3,7 @@ xQG helped and hurt most in the chosen language."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -55,6 +55,7 @@ class CompareScreen(XQGScreen):
         self._measures: list[str] = []
         self._focus_system = 0
         self._report_runs: list[int] = []
+        self._statistics: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         """Run choosers on the left; table, chart and query lists on the right."""
@@ -94,12 +95,14 @@ class CompareScreen(XQGScreen):
         evaluated = library.read(browse.evaluated_search_runs)
         measures = library.read(browse.stored_measures, [run.id for run in evaluated])
         latest = library.read(browse.latest_comparison)
-        self.post_message(CompareChoicesLoaded(evaluated, measures, latest))
+        statistics = library.read(browse.evaluation_statistics)
+        self.post_message(CompareChoicesLoaded(evaluated, measures, latest, statistics))
 
     def on_compare_choices_loaded(self, message: CompareChoicesLoaded) -> None:
         """Offer the runs and measures; start with the newest evaluation's runs."""
         self._runs = {run.id: run for run in message.runs}
         self._measures = message.measures
+        self._statistics = message.statistics
         if len(message.runs) < 2 or not message.measures:
             self._status(NO_EVALUATION)
             return
@@ -159,7 +162,7 @@ class CompareScreen(XQGScreen):
     def _read_report(self, run_ids: list[int], measure: str) -> None:
         library = self.xqg.library
         chosen = [library.read(runs.get_run, run_id) for run_id in run_ids]
-        report = library.read_apart(build_report, chosen, [measure])
+        report = library.read_apart(build_report, chosen, [measure], **self._statistics)
         if not get_current_worker().is_cancelled:  # the choice changed meanwhile
             self.post_message(ReportLoaded(report, measure))
 
@@ -174,8 +177,8 @@ class CompareScreen(XQGScreen):
             + (f" · {warnings}" if warnings else "")
         )
         self.query_one("#compare-legend", Static).update(
-            "* significant at the evaluation's level after its correction for many "
-            "languages; avg: all queries pooled"
+            f"* p < {report.alpha:g} after correction, as the newest evaluation marks it: "
+            f"{report.test_name}, {report.correction_text}; avg: all queries pooled"
         )
         self._refresh_deltas()
 

@@ -136,8 +136,11 @@ class PassagesScreen(XQGScreen):
             self.post_message(PassageLoaded(passage, groups))
 
     def on_passage_loaded(self, message: PassageLoaded) -> None:
-        """Show the passage that was read."""
-        self.query_one(PassageView).show(message.passage, message.generations)
+        """Show the passage that was read, unless the cursor has left it meanwhile (a
+        worker replaced by a newer one still reports)."""
+        line = self.query_one(PassageList).highlighted
+        if line is not None and line.id == message.passage.id:
+            self.query_one(PassageView).show(message.passage, message.generations)
 
     def open_passage(self, passage_id: int) -> None:
         """Select a passage (from another screen), clearing the filter."""

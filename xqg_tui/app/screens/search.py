@@ -128,7 +128,11 @@ class SearchScreen(XQGScreen):
         if engine.is_ready(run_ids):
             return
         self.post_message(SearchStatus("Loading the encoder and indexes…"))
-        engine.prepare(run_ids)
+        try:
+            engine.prepare(run_ids)
+        except Exception as error:  # a missing vector file, a model that will not load
+            self.post_message(SearchFailed(f"{type(error).__name__}: {error}"))
+            return
         self.post_message(SearchStatus(f"Ready: {len(run_ids)} indexes. Type a query, Enter."))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -211,13 +215,15 @@ class SearchScreen(XQGScreen):
         """Columns for the picked indexes before any search (the first one draws faster)."""
         picked = [run for run in self._indexes if run.id in set(self.chosen_indexes())]
         baseline = next((run.id for run in picked if run.kind == "index"), None)
-        if baseline is None and picked:
-            baseline = picked[0].id
         await self._columns([Ranking(r.id, r.name, r.id == baseline, []) for r in picked], ())
 
     def _rendered(self, outcome: SearchOutcome) -> None:
         total = 1000 * (time.perf_counter() - self._started)
         self._status(_latency_text(outcome, total, masked=self.xqg.deterministic))
+        # From the query to the results, so that the screen keys (1-5, ?, q) work again and
+        # arrows walk the ranking; / goes back to the query.
+        if isinstance(self.focused, Input):
+            self.action_focus_results()
         self.post_message(SearchRendered(outcome, total))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

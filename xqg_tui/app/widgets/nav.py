@@ -13,6 +13,7 @@ SCREENS: tuple[tuple[str, str], ...] = (
     ("search", "Search"),
     ("compare", "Compare"),
     ("runs", "Runs"),
+    ("robustness", "Robustness"),
 )
 
 

@@ -52,7 +52,7 @@ class RankingColumn(Vertical):
         table = self.query_one(DataTable)
         table.clear()
         for hit in ranking.hits:
-            change = rank_change(hit, ranking.is_baseline)
+            change = rank_change(hit, ranking.is_baseline or not ranking.compared)
             rank = Text.assemble(f"{hit.rank:>2} ", change, "\n", (f"{hit.score:.3f}", "dim"))
             table.add_row(
                 rank,
@@ -64,7 +64,7 @@ class RankingColumn(Vertical):
 
 def rank_change(hit: Hit, is_baseline: bool) -> Text:
     """▲ n when the passage moved up against the baseline, ▼ n down, = same, new if it
-    was below the baseline's search depth."""
+    was below the baseline's search depth; nothing in the baseline (or without one)."""
     if is_baseline:
         return Text("")
     if hit.baseline_rank is None:

@@ -1,0 +1,181 @@
+"""Robustness: clean and attacked scores per language for baseline and xQG, the difference
+of their drops with significance marks, and a chart of the drops."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Select, Static
+from textual.worker import get_current_worker
+
+from pipelines.robustness.evaluate import build_robustness_report
+from store import runs
+from xqg_tui.app.messages import RobustnessLoaded, RobustnessRunsLoaded
+from xqg_tui.app.screens.base import XQGScreen
+from xqg_tui.app.widgets.drop_chart import DropChart
+from xqg_tui.app.widgets.nav import TopBar
+from xqg_tui.app.widgets.tables import fill_table
+from xqg_tui.robustness_report import attack_headers, attack_rows, footnote, summary_lines
+
+if TYPE_CHECKING:
+    from pipelines.robustness.evaluate import RobustnessReport
+
+PREFERRED_MEASURES = ("MRR@10", "Recall@1")
+NO_ROBUSTNESS = (
+    "No robustness evaluation yet: build one with `xqg robustness build-xnli`, "
+    "`xqg robustness perturb` and `xqg robustness evaluate` (see the README), then look at "
+    "it here."
+)
+
+
+class RobustnessScreen(XQGScreen):
+    """Per attack and language: clean, attacked, drop for every system, and Δdrop."""
+
+    NAME = "robustness"
+    TITLE = "Robustness"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "next_attack", "Next attack"),
+        Binding("m", "next_measure", "Next measure"),
+        Binding("e", "focus_evaluation", "Evaluation", show=False),
+    ]
+    WIDGET_KEYS = (("↑ ↓ (in the table)", "move between languages"),)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._report: RobustnessReport | None = None
+
+    def compose(self) -> ComposeResult:
+        """Choosers and summary on the left; the table and the chart on the right."""
+        yield TopBar(self.NAME, self.xqg.library.path.name)
+        with Horizontal(id="robustness-body"):
+            with Vertical(id="robustness-side"):
+                yield Static("Evaluation", classes="side-title")
+                yield Select[int]([], prompt="robustness run", id="evaluation", allow_blank=True)
+                yield Static("Attack", classes="side-title")
+                yield Select[str]([], prompt="attack", id="attack", allow_blank=True)
+                yield Static("Measure", classes="side-title")
+                yield Select[str]([], prompt="measure", id="rob-measure", allow_blank=True)
+                yield Static("", id="robustness-summary")
+            with Vertical(id="robustness-main"):
+                yield Static("Reading robustness evaluations…", id="robustness-status")
+                yield DataTable(id="drops", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="robustness-legend")
+                yield DropChart(id="drop-chart")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Find the robustness runs."""
+        super().on_mount()
+        self.query_one("#drops", DataTable).focus()
+        self._read_runs()
+
+    @work(thread=True, exclusive=True, group="robustness-runs")
+    def _read_runs(self) -> None:
+        found = self.xqg.library.read(runs.list_runs, "robustness")
+        self.post_message(RobustnessRunsLoaded([r for r in found if r.status == "done"]))
+
+    def on_robustness_runs_loaded(self, message: RobustnessRunsLoaded) -> None:
+        """Offer the runs, the newest first, and read it."""
+        if not message.runs:
+            self._status(NO_ROBUSTNESS)
+            return
+        chooser = self.query_one("#evaluation", Select)
+        with self.prevent(Select.Changed):
+            chooser.set_options((run.name, run.id) for run in reversed(message.runs))
+            chooser.value = message.runs[-1].id
+        self._read_report(message.runs[-1].id)
+
+    @work(thread=True, exclusive=True, group="robustness-report")
+    def _read_report(self, run_id: int) -> None:
+        library = self.xqg.library
+        run = library.read(runs.get_run, run_id)
+        report = library.read_apart(build_robustness_report, run)
+        if not get_current_worker().is_cancelled:
+            self.post_message(RobustnessLoaded(report))
+
+    def on_robustness_loaded(self, message: RobustnessLoaded) -> None:
+        """Offer the attacks and measures of the report and draw it."""
+        report = self._report = message.report
+        attack, measure = self.query_one("#attack", Select), self.query_one("#rob-measure", Select)
+        with self.prevent(Select.Changed):
+            attack.set_options((report.attack_title(a), a) for a in report.attacks)
+            measure.set_options((m, m) for m in report.measures)
+            if report.attacks:
+                attack.value = report.attacks[0]
+            measure.value = next(
+                (m for m in PREFERRED_MEASURES if m in report.measures), report.measures[0]
+            )
+        self._draw()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Another run, attack or measure."""
+        if event.select.id == "evaluation" and isinstance(event.value, int):
+            self._status("Reading the robustness evaluation…")
+            self._read_report(event.value)
+        elif self._report is not None:
+            self._draw()
+
+    def chosen(self) -> tuple[str | None, str | None]:
+        """(attack, measure) as chosen."""
+        attack = self.query_one("#attack", Select).value
+        measure = self.query_one("#rob-measure", Select).value
+        return (
+            attack if isinstance(attack, str) else None,
+            measure if isinstance(measure, str) else None,
+        )
+
+    def _draw(self) -> None:
+        report = self._report
+        attack, measure = self.chosen()
+        if report is None or measure is None:
+            return
+        table = self.query_one("#drops", DataTable)
+        if attack is None:
+            table.clear(columns=True)
+            self._status(
+                f"{', '.join(report.systems)} on the clean {report.split} queries only (no "
+                "attack): compare them on the Compare screen."
+            )
+            return
+        headers = attack_headers(report)
+        rows = [
+            (
+                row[0],
+                [Text(cell, justify="left" if i == 0 else "right") for i, cell in enumerate(row)],
+            )
+            for row in attack_rows(report, attack, measure)
+        ]
+        fill_table(table, [(str(i), header) for i, header in enumerate(headers)], rows)
+        self.query_one(DropChart).show(report, attack, measure)
+        self._status(
+            f"{measure} under {report.attack_title(attack)} · queries of split {report.split}"
+        )
+        self.query_one("#robustness-legend", Static).update(footnote(report, measure))
+        self.query_one("#robustness-summary", Static).update(
+            "\n\n".join(summary_lines(report, measure))
+        )
+
+    def action_next_attack(self) -> None:
+        """Show the next attack."""
+        self._cycle("#attack", self._report.attacks if self._report else [])
+
+    def action_next_measure(self) -> None:
+        """Show the next measure."""
+        self._cycle("#rob-measure", self._report.measures if self._report else [])
+
+    def _cycle(self, selector: str, values: list[str]) -> None:
+        choice = self.query_one(selector, Select)
+        if values and isinstance(choice.value, str):
+            choice.value = values[(values.index(choice.value) + 1) % len(values)]
+
+    def action_focus_evaluation(self) -> None:
+        """Choose the robustness run."""
+        self.query_one("#evaluation", Select).focus()
+
+    def _status(self, text: str) -> None:
+        self.query_one("#robustness-status", Static).update(text)
