@@ -9,10 +9,25 @@ be one. Kept queries are numbered 0, 1, ... in sampling order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 MIN_COPY_CHARS = 20
+Row = TypeVar("Row")
+
+
+def renumbered(rows: Sequence[Row], owner: Callable[[Row], Hashable]) -> list[Row]:
+    """The rows (NamedTuples with a ``position``), in order, numbered 0, 1, ... per owner
+    (a passage and language): what the kept ones are called once a guard dropped some."""
+    seen: Counter[Hashable] = Counter()
+    found = []
+    for row in rows:
+        key = owner(row)
+        found.append(cast(Any, row)._replace(position=seen[key]))  # a NamedTuple
+        seen[key] += 1
+    return found
 
 
 @dataclass

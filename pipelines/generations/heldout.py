@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipelines.errors import InputError
+from pipelines.generations.guards import renumbered
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from store import collections, generations
@@ -167,13 +168,7 @@ def _without_leaks(
         if relevance > 0
     }
     kept = [r for r in records if (r.passage_id, _normalized(r.text)) not in seen]
-    positions: Counter[tuple[int, str]] = Counter()
-    renumbered = []
-    for record in kept:
-        key = (record.passage_id, record.language)
-        renumbered.append(record._replace(position=positions[key]))
-        positions[key] += 1
-    return renumbered, len(records) - len(kept)
+    return renumbered(kept, lambda r: (r.passage_id, r.language)), len(records) - len(kept)
 
 
 def _normalized(text: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipelines.errors import InputError
+from pipelines.generations.guards import renumbered
 from pipelines.ingest.records import iter_jsonl, text_field
 from pipelines.languages import normalize_language
 from pipelines.progress import SILENT, Progress
@@ -145,10 +146,4 @@ def import_generations(
 def _renumbered(rows: list[ImportedQuery]) -> list[ImportedQuery]:
     """Positions 0, 1, ... per passage and language, in the rows' order."""
     ordered = sorted(rows, key=lambda r: (r.docid, r.language, r.position))
-    seen: Counter[tuple[str, str]] = Counter()
-    renumbered = []
-    for row in ordered:
-        key = (row.docid, row.language)
-        renumbered.append(row._replace(position=seen[key]))
-        seen[key] += 1
-    return renumbered
+    return renumbered(ordered, lambda r: (r.docid, r.language))
