@@ -17,6 +17,7 @@ from typing import Any
 from pipelines.errors import InputError
 from pipelines.generations.engines import Engine, EngineName, make_engine
 from pipelines.generations.plan import Shard, batch_sizes, parse_shard, plan_batches
+from pipelines.generations.prompts import trained_template
 from pipelines.generations.settings import GenerationSettings
 from pipelines.generations.writer import BatchWriter
 from pipelines.progress import SILENT, Progress, counting_task
@@ -70,6 +71,8 @@ def generate_queries(
     Returns:
         The run: ``done`` once every batch is stored, ``running`` while other shards work.
     """
+    if template is None and model is not None:
+        template = trained_template(model)
     given: dict[str, Any] = {
         "model": model,
         "languages": None if languages is None else tuple(languages),

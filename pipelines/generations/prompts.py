@@ -31,3 +31,20 @@ def check_template(template: str) -> str:
 def format_prompt(template: str, language: str, title: str, passage: str) -> str:
     """The model input for one passage and target language (English language name)."""
     return template.format(lang=LANGUAGE_NAMES[language], title=title, passage=passage)
+
+
+def trained_template(model: str) -> str | None:
+    """The template a generator was fine-tuned with (``xqg train generator`` writes it into
+    the model folder's ``training.json``), so that it is prompted as it learned; None for a
+    model id or a folder without one."""
+    import json
+    from pathlib import Path
+
+    description = Path(model).expanduser() / "training.json"
+    if not description.is_file():
+        return None
+    try:
+        template = json.loads(description.read_text("utf-8")).get("template")
+    except (OSError, ValueError):
+        return None
+    return template if isinstance(template, str) else None

@@ -196,6 +196,9 @@ def cmd_train_encoder(args: argparse.Namespace) -> int:
             flags.append(f'--{side}-prefix "{encoder[side + "_prefix"]}"')
     if not encoder["passage_title"]:
         flags.append("--no-title")
+    for side, default in (("query", 32), ("passage", 128)):  # the index command's defaults
+        if encoder[f"{side}_max_length"] != default:
+            flags.append(f"--{side}-max-length {encoder[side + '_max_length']}")
     out.print(f"  index with it: xqg index --collection {job.collection} {' '.join(flags)}")
     return 0
 

@@ -314,3 +314,26 @@ def test_command_line_trains_and_reports(
     assert "no training pairs" in capsys.readouterr().err
     assert main([*common, "--negatives", "-1"]) == 2
     assert "--negatives must be 0 or more" in capsys.readouterr().err
+
+
+def test_mean_pooling_cosine_with_temperature_and_accumulation_learn_too(
+    xquad_store: Store, tiny_model: Path
+) -> None:
+    """The e5 recipe (mean pooling, cosine / temperature) with two micro-batches a step."""
+    training = job(
+        tiny_model,
+        max_steps=40,
+        pooling="mean",
+        similarity="cos",
+        temperature=0.05,
+        accumulation=2,
+        dev_fraction=0.0,
+    )
+    run = train_encoder(xquad_store, training, name="e5-recipe")
+    curve = losses(run)
+    assert len(curve) == 40
+    assert np.mean(curve[-10:]) < np.mean(curve[:10]) - 0.1
+    params = runs.get_run(xquad_store, "e5-recipe").params
+    assert (params["pooling"], params["similarity"], params["temperature"]) == ("mean", "cos", 0.05)
+    assert params["accumulation"] == 2
+    assert run.summary["encoder"]["pooling"] == "mean"

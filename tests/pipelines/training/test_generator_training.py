@@ -160,3 +160,38 @@ def test_bad_input_leaves_nothing_behind(
     assert not (xquad_store.path.with_suffix(".models") / "bad").exists()
     with pytest.raises(InputError, match="must use"):
         job(tiny_t5, template="Generate a {lang} question")
+
+
+def test_a_custom_template_goes_with_the_trained_folder(xquad_store: Store, tiny_t5: Path) -> None:
+    from pipelines.generations.model import generate_queries
+
+    template = "Write a {lang} question about {title}: {passage}"
+    training = job(tiny_t5, max_steps=2, dev_fraction=0.0, template=template)
+    run = train_generator(xquad_store, training, name="custom")
+    generated = generate_queries(
+        xquad_store,
+        COLLECTION,
+        model=run.summary["model_dir"],
+        languages=["de"],
+        per_language=1,
+        max_new_tokens=4,
+        device="cpu",
+        threads=1,
+        name="custom-gen",
+    )
+    assert generated.params["template"] == template  # prompted as it was trained
+
+
+def test_an_interrupted_generator_training_resumes_to_the_same_curve(
+    xquad_store: Store, tiny_t5: Path
+) -> None:
+    from tests.pipelines.training.test_encoder_training import StopAfter
+
+    training = job(tiny_t5, max_steps=5, save_every=2, keep_checkpoints=1, eval_every=100)
+    straight = train_generator(xquad_store, training, name="g-straight")
+    with pytest.raises(KeyboardInterrupt):
+        train_generator(xquad_store, training, name="g-resumed", progress=StopAfter(3))
+    resumed = train_generator(xquad_store, training, name="g-resumed")
+    assert resumed.summary["resumed_from_step"] == 2
+    curve = [point["loss"] for point in straight.summary["curves"]["loss"]]
+    assert [point["loss"] for point in resumed.summary["curves"]["loss"]] == curve
