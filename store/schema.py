@@ -200,7 +200,8 @@ CREATE INDEX passages_collection ON passages(collection_id, id);
 # Generated queries enter the trigram index once per run, in bulk, when the run has all its
 # rows (``generations.index_text``), not row by row from a trigger: the trigger made every
 # insert of a generating run 40x slower, and one writer serves every shard. A run's rows
-# leave the index with them, but only if they were in it.
+# leave the index with them, but only if they were in it. Both full-text tables are declared
+# with content="table" so that sqlite-utils and Datasette find them.
 MIGRATION_4 = """
 CREATE TABLE generations_indexed (
     run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE
@@ -208,6 +209,15 @@ CREATE TABLE generations_indexed (
 DROP TRIGGER generations_ai;
 DROP TRIGGER generations_ad;
 DROP TRIGGER generations_au;
+DROP TABLE generations_fts;
+CREATE VIRTUAL TABLE generations_fts USING fts5(
+    text, content="generations", content_rowid="id", tokenize="trigram"
+);
+-- Finished runs stay searchable; unfinished ones join the index when they finish.
+INSERT INTO generations_indexed (run_id)
+SELECT id FROM runs WHERE status = 'done' AND id IN (SELECT run_id FROM generations);
+INSERT INTO generations_fts (rowid, text)
+SELECT id, text FROM generations WHERE run_id IN (SELECT run_id FROM generations_indexed);
 CREATE TRIGGER generations_ad AFTER DELETE ON generations
 WHEN old.run_id IN (SELECT run_id FROM generations_indexed) BEGIN
     INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
@@ -217,13 +227,12 @@ WHEN old.run_id IN (SELECT run_id FROM generations_indexed) BEGIN
     INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
     INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
 END;
--- Until now every row was indexed on insert: finished runs count as indexed; the rows of
--- unfinished ones leave the index and come back when their run finishes.
-INSERT INTO generations_fts(generations_fts, rowid, text)
-SELECT 'delete', g.id, g.text FROM generations g JOIN runs r ON r.id = g.run_id
-WHERE r.status != 'done';
-INSERT INTO generations_indexed (run_id)
-SELECT id FROM runs WHERE status = 'done' AND id IN (SELECT run_id FROM generations);
+DROP TABLE passages_fts;
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    title, text, content="passages", content_rowid="id",
+    tokenize="unicode61 remove_diacritics 2"
+);
+INSERT INTO passages_fts (passages_fts) VALUES ('rebuild');
 """
 
 MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)

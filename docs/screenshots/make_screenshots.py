@@ -1,6 +1,9 @@
 """Regenerate the README's screenshots of the terminal app (SVG, Textual's own export).
 
-Run after `make demo`:  .venv/bin/python docs/screenshots/make_screenshots.py [demo/xqg.db]
+Run after `make demo` (and, for the Robustness screen, a robustness experiment such as the
+README's XNLI one):
+
+    .venv/bin/python docs/screenshots/make_screenshots.py [demo/xqg.db [xnli.db]]
 """
 
 from __future__ import annotations
@@ -54,8 +57,15 @@ async def search(pilot: Pilot[Any]) -> None:
 async def compare(pilot: Pilot[Any]) -> None:
     """Per-language MRR@10 with deltas, the chart, helped and hurt queries in Arabic."""
     await pilot.press("3")
-    hurt = pilot.app.screen.query_one("#hurt", QueryDeltaTable)
-    await until(pilot, lambda: hurt.row_count > 0)
+    helped = pilot.app.screen.query_one("#helped", QueryDeltaTable)
+    await until(pilot, lambda: helped.row_count > 0)
+
+
+async def robustness(pilot: Pilot[Any]) -> None:
+    """Clean and attacked MRR@10 per language for baseline and xQG under one attack."""
+    await pilot.press("5")
+    table = pilot.app.screen.query_one("#drops", DataTable)
+    await until(pilot, lambda: table.row_count > 0)
 
 
 async def runs(pilot: Pilot[Any]) -> None:
@@ -98,6 +108,9 @@ def main() -> None:
     for name, steps in SHOTS.items():
         asyncio.run(shoot(database, name, steps))
         print(HERE / f"{name}.svg")
+    if len(sys.argv) > 2:
+        asyncio.run(shoot(Path(sys.argv[2]), "robustness", robustness))
+        print(HERE / "robustness.svg")
 
 
 if __name__ == "__main__":

@@ -145,3 +145,16 @@ def test_reader_sees_committed_rows_while_a_writer_holds_a_transaction(db_path: 
             # WAL: the reader is not blocked and sees only committed data.
             assert reader.scalar("SELECT count(*) FROM passages") == 1
         assert reader.scalar("SELECT count(*) FROM passages") == 2
+
+
+def test_sqlite_utils_sees_the_declared_schema(store: Store) -> None:
+    """What a user browsing with sqlite-utils or Datasette finds: declared foreign keys,
+    the full-text tables beside their content tables, and an index on every lookup."""
+    db = store.db
+    keys = {(fk.column, fk.other_table) for fk in db["generations"].foreign_keys}
+    assert keys == {("run_id", "runs"), ("passage_id", "passages"), ("source_query_id", "queries")}
+    assert db["passages"].detect_fts() == "passages_fts"
+    assert db["generations"].detect_fts() == "generations_fts"
+    indexed = {tuple(index.columns) for index in db["queries"].indexes}
+    assert {("collection_id", "language"), ("collection_id", "text"), ("original_id",)} <= indexed
+    assert db["runs"].count == 0 and "query_metrics" in db.table_names()

@@ -92,6 +92,8 @@ def test_migration_4_keeps_finished_runs_searchable(db_path: Path) -> None:
         assert store.scalar("PRAGMA user_version") == len(MIGRATIONS)
         assert _matches(store, "Warschau") == [f"{QUERIES[0]} r1"]
         _intact(store, every_row_indexed=False)
+        passages = "SELECT rowid FROM passages_fts WHERE passages_fts MATCH 't'"
+        assert store.execute(passages).fetchall() == [(1,)]  # rebuilt from its content
         assert index_text(store, 1) == 0
         assert index_text(store, 2) == 3
         assert _matches(store, "Warschau") == [f"{QUERIES[0]} r1", f"{QUERIES[0]} r2"]
