@@ -114,6 +114,8 @@ def augment(
         raise InputError(f"unknown aggregation {aggregation!r}; expected sum or mean")
     if per_language is not None and per_language < 1:
         raise InputError("--per-lang must be at least 1")
+    if not 0 <= alpha <= 1:
+        raise InputError(f"--alpha must lie in [0, 1] (the paper: 0.01), got {alpha:g}")
     params = {
         "index": base_run.name,
         "generations": gen_run.name,

