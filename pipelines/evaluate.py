@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -112,6 +112,22 @@ class EvaluationReport:
         if language == "avg":
             return sum(by_language.values()) if by_language else None
         return by_language.get(language) or None
+
+    def renamed(self, names: dict[str, str]) -> EvaluationReport:
+        """The same report with runs called by other names (e.g. the systems behind search
+        runs); runs missing from ``names`` keep theirs."""
+
+        def name(run: str) -> str:
+            return names.get(run, run)
+
+        return replace(
+            self,
+            runs=[name(run) for run in self.runs],
+            metrics={name(run): table for run, table in self.metrics.items()},
+            queries={name(run): counts for run, counts in self.queries.items()},
+            counts={name(run): counts for run, counts in self.counts.items()},
+            tests=[replace(test, run=name(test.run)) for test in self.tests],
+        )
 
     @property
     def baseline(self) -> str:

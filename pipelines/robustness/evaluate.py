@@ -332,7 +332,7 @@ def build_robustness_report(
         test=test,
         correction=correction,
         alpha=alpha,
-    )
+    ).renamed({clean[system].name: system for system in report.systems})
     for attack in report.attacks:
         for measure in measures:
             drops = {

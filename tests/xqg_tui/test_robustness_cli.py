@@ -12,15 +12,22 @@ from pipelines.robustness.evaluate import build_robustness_report
 from store import open_store
 from store.runs import get_run
 from tests.conftest import Dump
+from tests.xqg_tui.app.conftest import copy_database
 from xqg_tui.cli import main
 
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture
+def robustness_copy(robustness_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the robustness database: these tests add runs and variants."""
+    return copy_database(robustness_db, tmp_path / "xqg.db")
+
+
 def test_perturb_then_evaluate_writes_reports(
-    robustness_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    robustness_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = ["--db", str(robustness_db)]
+    db = ["--db", str(robustness_copy)]
     assert (
         main(
             [
@@ -83,34 +90,34 @@ def test_perturb_then_evaluate_writes_reports(
         "shuffle": {"attack": "shuffle", "strength": 0.5, "seed": 1}
     }
     assert report["seconds"] >= 0 and report["split"] == "premise"
-    assert set(report["clean"]["metrics"]) == {"rob-cli:base:clean", "rob-cli:xqg:clean"}
+    assert set(report["clean"]["metrics"]) == {"base", "xqg"}  # the systems, not their searches
     assert "### shuffle (shuffle @ 0.5, seed 1)" in paths["md"].read_text()
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_hypotheses_as_queries_need_no_attack(
-    robustness_db: Path, capsys: pytest.CaptureFixture[str]
+    robustness_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The hypotheses-as-queries variant: neutral hypotheses find their premise, or their
     own English translation (Confusion@neutral), clean, baseline against xQG."""
     argv = ["robustness", "evaluate", "--systems", "base,xqg", "--split", "hypothesis-neutral"]
-    assert main([*argv, "--langs", "de", "--depth", "20", "--db", str(robustness_db)]) == 0
-    shown = capsys.readouterr().out
+    assert main([*argv, "--langs", "de", "--depth", "20", "--db", str(robustness_copy)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
     assert "clean queries (hypothesis-neutral): MRR@10 per language" in shown
     assert "under" not in shown  # no attack, no drop tables
-    with open_store(robustness_db) as store:
+    with open_store(robustness_copy) as store:
         run = get_run(store, "robustness-hypothesis-neutral")
         report = build_robustness_report(store, run)
     assert report.attacks == [] and report.languages == ["de"]
     assert report.clean is not None and "Confusion@neutral" in report.clean.measures
-    base = report.clean.metrics["robustness-hypothesis-neutral:base:clean"]["de"]
+    base = report.clean.metrics["base"]["de"]
     assert base["Confusion@neutral"] > 0.5 > base["Recall@1"]  # the translation wins
 
 
 def test_unknown_attack_and_strength_are_bad_input(
-    robustness_db: Path, capsys: pytest.CaptureFixture[str]
+    robustness_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = ["--db", str(robustness_db)]
+    db = ["--db", str(robustness_copy)]
     assert (
         main(
             [
@@ -148,10 +155,10 @@ def test_unknown_attack_and_strength_are_bad_input(
 
 
 def test_an_unknown_measure_stops_before_any_search(
-    robustness_db: Path, capsys: pytest.CaptureFixture[str], dump_db: Dump
+    robustness_copy: Path, capsys: pytest.CaptureFixture[str], dump_db: Dump
 ) -> None:
-    before = dump_db(robustness_db)
+    before = dump_db(robustness_copy)
     argv = ["robustness", "evaluate", "--systems", "base", "--measures", "Confusion@neutral,MRR"]
-    assert main([*argv, "--name", "never", "--db", str(robustness_db)]) == 2
+    assert main([*argv, "--name", "never", "--db", str(robustness_copy)]) == 2
     assert "unknown measure 'MRR'" in capsys.readouterr().err
-    assert dump_db(robustness_db) == before
+    assert dump_db(robustness_copy) == before
