@@ -17,7 +17,7 @@ DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
 .PHONY: install demo test lint clean bench-eval bench-generate
-.PHONY: bench-tui
+.PHONY: bench-tui xnli-robustness
 
 install: $(STAMP)
 
@@ -47,6 +47,10 @@ bench-generate: $(STAMP)
 # startup to first paint, and the search round trip once the model is loaded.
 bench-tui: $(STAMP)
 	$(PY) benchmarks/bench_tui.py
+
+# The README's robustness experiment on XNLI dev (about an hour on 2 cores; not in CI).
+xnli-robustness: $(STAMP)
+	XQG_SHARED_DATA=$(SHARED) bash docs/experiments/xnli-robustness.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check store pipelines xqg_tui tests

@@ -70,3 +70,41 @@ async def test_a_database_without_robustness_runs_says_what_to_do(
         await pilot.press("5")
         status = app.screen.query_one("#robustness-status", Static)
         await wait_until(pilot, lambda: "No robustness evaluation yet" in shown(status))
+
+
+@synchronous
+async def test_a_clean_only_evaluation_shows_the_systems_side_by_side(
+    robustness_db: Path, make_app: MakeApp, tmp_path: Path
+) -> None:
+    """Hypotheses as queries (no attack) is newer, but the screen opens on the newest run
+    with attacks; chosen, it shows the clean comparison."""
+    from pipelines.robustness.evaluate import evaluate_robustness
+    from tests.xqg_tui.app.conftest import copy_database
+    from xqg_tui.report import rows as clean_rows
+
+    path = copy_database(robustness_db, tmp_path / "xqg.db")
+    with open_store(path) as store:
+        hypotheses = evaluate_robustness(
+            store, ["base", "xqg"], [], split="hypothesis-neutral", languages=["de"], name="hyp"
+        )
+        run_id = get_run(store, "hyp").id
+    messages: list[Message] = []
+    app = make_app(path)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("5")
+        await wait_until(pilot, lambda: bool(posted(messages, RobustnessLoaded)))
+        chooser = app.screen.query_one("#evaluation", Select)
+        assert chooser.value == get_run_id(path, "rob")
+        chooser.value = run_id
+        await wait_until(pilot, lambda: len(posted(messages, RobustnessLoaded)) == 2)
+        await pilot.pause()
+        table = app.screen.query_one("#drops", DataTable)
+        assert hypotheses.clean is not None
+        assert table_rows(table) == clean_rows(hypotheses.clean, "MRR@10")
+        status = shown(app.screen.query_one("#robustness-status", Static))
+        assert status == "MRR@10 of the clean hypothesis-neutral queries (no attack)"
+
+
+def get_run_id(path: Path, name: str) -> int:
+    with open_store(path, create=False) as store:
+        return get_run(store, name).id

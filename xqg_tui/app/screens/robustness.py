@@ -20,6 +20,9 @@ from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.widgets.drop_chart import DropChart
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.tables import fill_table
+from xqg_tui.report import footnote as clean_footnote
+from xqg_tui.report import headers as clean_headers
+from xqg_tui.report import rows as clean_rows
 from xqg_tui.robustness_report import attack_headers, attack_rows, footnote, summary_lines
 
 if TYPE_CHECKING:
@@ -80,15 +83,18 @@ class RobustnessScreen(XQGScreen):
         self.post_message(RobustnessRunsLoaded([r for r in found if r.status == "done"]))
 
     def on_robustness_runs_loaded(self, message: RobustnessRunsLoaded) -> None:
-        """Offer the runs, the newest first, and read it."""
+        """Offer the runs, the newest first, and read the newest with attacks (else the
+        newest: a clean-only comparison, such as hypotheses as queries)."""
         if not message.runs:
             self._status(NO_ROBUSTNESS)
             return
+        attacked = [run for run in message.runs if run.params.get("attacks")]
+        first = (attacked or message.runs)[-1]
         chooser = self.query_one("#evaluation", Select)
         with self.prevent(Select.Changed):
             chooser.set_options((run.name, run.id) for run in reversed(message.runs))
-            chooser.value = message.runs[-1].id
-        self._read_report(message.runs[-1].id)
+            chooser.value = first.id
+        self._read_report(first.id)
 
     @work(thread=True, exclusive=True, group="robustness-report")
     def _read_report(self, run_id: int) -> None:
@@ -134,23 +140,15 @@ class RobustnessScreen(XQGScreen):
         attack, measure = self.chosen()
         if report is None or measure is None:
             return
-        table = self.query_one("#drops", DataTable)
-        if attack is None:
-            table.clear(columns=True)
-            self._status(
-                f"{', '.join(report.systems)} on the clean {report.split} queries only (no "
-                "attack): compare them on the Compare screen."
-            )
+        if attack is None:  # no attack: the clean comparison of the systems
+            assert report.clean is not None
+            self._fill(clean_headers(report.clean), clean_rows(report.clean, measure))
+            self._status(f"{measure} of the clean {report.split} queries (no attack)")
+            self.query_one("#robustness-legend", Static).update(clean_footnote(report.clean))
+            self.query_one("#robustness-summary", Static).update("")
+            self.query_one(DropChart).show(report, "", measure)
             return
-        headers = attack_headers(report)
-        rows = [
-            (
-                row[0],
-                [Text(cell, justify="left" if i == 0 else "right") for i, cell in enumerate(row)],
-            )
-            for row in attack_rows(report, attack, measure)
-        ]
-        fill_table(table, [(str(i), header) for i, header in enumerate(headers)], rows)
+        self._fill(attack_headers(report), attack_rows(report, attack, measure))
         self.query_one(DropChart).show(report, attack, measure)
         self._status(
             f"{measure} under {report.attack_title(attack)} · queries of split {report.split}"
@@ -159,6 +157,15 @@ class RobustnessScreen(XQGScreen):
         self.query_one("#robustness-summary", Static).update(
             "\n\n".join(summary_lines(report, measure))
         )
+
+    def _fill(self, headers: list[str], rows: list[list[str]]) -> None:
+        """The table: the first column on the left, numbers on the right."""
+        cells = [
+            (row[0], [Text(c, justify="right" if i else "left") for i, c in enumerate(row)])
+            for row in rows
+        ]
+        table = self.query_one("#drops", DataTable)
+        fill_table(table, [(str(i), header) for i, header in enumerate(headers)], cells)
 
     def action_next_attack(self) -> None:
         """Show the next attack."""

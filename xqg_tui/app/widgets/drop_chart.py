@@ -24,6 +24,9 @@ class DropChart(PlotextPlot):
         ]
         plt = self.plt
         plt.clear_figure()
+        if not attack:  # a clean-only evaluation: nothing dropped
+            self.refresh()
+            return
         if report.languages and drops:
             # plotext takes labels= (its stub says label=).
             plt.multiple_bar(report.languages, drops, labels=report.systems)  # type: ignore[call-arg]
