@@ -67,7 +67,7 @@ def list_collections(store: Store) -> list[Collection]:
 def add_passages(store: Store, collection_id: int, records: Iterable[PassageRecord]) -> int:
     """Store passages; returns how many were new."""
     with store.transaction():
-        _load_incoming(store, "incoming_passages", ("docid", "title", "text"), records)
+        _load_incoming(store, "incoming_passages", records)
         clash = store.rows(
             "SELECT i.docid FROM temp.incoming_passages i JOIN passages p "
             "ON p.collection_id = ? AND p.docid = i.docid "
@@ -86,9 +86,8 @@ def add_passages(store: Store, collection_id: int, records: Iterable[PassageReco
 
 def add_queries(store: Store, collection_id: int, records: Iterable[QueryRecord]) -> int:
     """Store queries; returns how many were new."""
-    columns = ("qid", "language", "text", "split", "parallel_id")
     with store.transaction():
-        _load_incoming(store, "incoming_queries", columns, records)
+        _load_incoming(store, "incoming_queries", records)
         clash = store.rows(
             "SELECT i.qid FROM temp.incoming_queries i JOIN queries q "
             "ON q.collection_id = ? AND q.qid = i.qid WHERE q.language != i.language "
@@ -113,7 +112,7 @@ def add_variants(store: Store, collection_id: int, records: Iterable[VariantReco
     it is evaluated exactly like the original.
     """
     with store.transaction():
-        _load_incoming(store, "incoming_variants", ("original_id", "qid", "text", "split"), records)
+        _load_incoming(store, "incoming_variants", records)
         clash = store.rows(
             "SELECT i.qid FROM temp.incoming_variants i JOIN queries q ON q.collection_id = ? "
             "AND q.qid = i.qid WHERE q.text != i.text OR q.split != i.split "
@@ -148,7 +147,7 @@ def add_variants(store: Store, collection_id: int, records: Iterable[VariantReco
 def add_qrels(store: Store, collection_id: int, records: Iterable[QrelRecord]) -> int:
     """Store relevance judgements by external ids; returns how many were new."""
     with store.transaction():
-        _load_incoming(store, "incoming_qrels", ("qid", "docid", "relevance"), records)
+        _load_incoming(store, "incoming_qrels", records)
         store.execute(
             "CREATE TEMP TABLE resolved_qrels AS SELECT q.id AS query_id, "
             "p.id AS passage_id, i.relevance, i.qid, i.docid "
@@ -191,7 +190,7 @@ def add_answers(store: Store, collection_id: int, records: Iterable[AnswerRecord
         for position, answer in enumerate(record.answers)
     )
     with store.transaction():
-        _load_incoming(store, "incoming_answers", ("qid", "position", "text"), rows)
+        _load_incoming(store, "incoming_answers", rows)
         store.execute(
             "CREATE TEMP TABLE resolved_answers AS SELECT q.id AS query_id, "
             "i.qid, i.position, i.text FROM temp.incoming_answers i "
@@ -330,15 +329,30 @@ def _by_ids(store: Store, template: str, ids: Iterable[int]) -> Iterator[tuple[A
         yield from store.execute(sql, chunk)
 
 
-def _load_incoming(
-    store: Store, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """Fill a fresh temporary table with incoming rows (names from this module only)."""
-    store.execute(f"DROP TABLE IF EXISTS temp.{table}")
-    store.execute(f"CREATE TEMP TABLE {table} ({', '.join(columns)})")
-    insert = (
-        f"INSERT INTO temp.{table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+# The temporary tables incoming rows pass through, and their columns. SQL takes no table or
+# column name as a parameter, so the statements are built once, from this fixed list only.
+INCOMING: dict[str, tuple[str, ...]] = {
+    "incoming_passages": ("docid", "title", "text"),
+    "incoming_queries": ("qid", "language", "text", "split", "parallel_id"),
+    "incoming_variants": ("original_id", "qid", "text", "split"),
+    "incoming_qrels": ("qid", "docid", "relevance"),
+    "incoming_answers": ("qid", "position", "text"),
+}
+INCOMING_SQL: dict[str, tuple[str, str, str]] = {
+    table: (
+        f"DROP TABLE IF EXISTS temp.{table}",
+        f"CREATE TEMP TABLE {table} ({', '.join(columns)})",
+        f"INSERT INTO temp.{table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
     )
+    for table, columns in INCOMING.items()
+}
+
+
+def _load_incoming(store: Store, table: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Fill a fresh temporary table (one of ``INCOMING``) with incoming rows."""
+    drop, create, insert = INCOMING_SQL[table]  # a KeyError for any other name
+    store.execute(drop)
+    store.execute(create)
     buffer: list[Sequence[Any]] = []
     for row in rows:
         buffer.append(tuple(row))

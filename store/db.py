@@ -17,6 +17,10 @@ from store.errors import NotFoundError, StoreError
 from store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
+# PRAGMAs take no parameters: their statements are built once, from this package's integers.
+BUSY_TIMEOUT_PRAGMA = f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}"
+APPLICATION_ID_PRAGMA = f"PRAGMA application_id = {int(APPLICATION_ID)}"
+USER_VERSION_PRAGMA = f"PRAGMA user_version = {int(SCHEMA_VERSION)}"
 
 
 class Store:
@@ -150,7 +154,7 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    conn.execute(BUSY_TIMEOUT_PRAGMA)
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
@@ -162,8 +166,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         for number in range(version, SCHEMA_VERSION):
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement)
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute(APPLICATION_ID_PRAGMA)
+        conn.execute(USER_VERSION_PRAGMA)
     except BaseException:
         conn.execute("ROLLBACK")
         raise

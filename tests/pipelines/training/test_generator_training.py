@@ -16,6 +16,7 @@ from pipelines.generations.prompts import DEFAULT_TEMPLATE, format_prompt
 from pipelines.training import GeneratorTraining, train_generator
 from pipelines.training.generator import generation_examples
 from store import Store, collections, generations, runs
+from store.records import Run
 from tests.conftest import Dump
 from tests.pipelines.training.conftest import COLLECTION, LANGUAGES
 
@@ -126,23 +127,20 @@ def test_loss_falls_and_the_best_checkpoint_is_kept(xquad_store: Store, tiny_t5:
     assert described["template"] == DEFAULT_TEMPLATE and described["chosen_step"] == best
 
 
-def test_the_folder_plugs_into_the_generate_step(xquad_store: Store, tiny_t5: Path) -> None:
+def generate_with(store: Store, trained: Run, name: str, **options: Any) -> Run:
+    """One German query per passage from a trained folder, on the CPU."""
     from pipelines.generations.model import generate_queries
 
+    settings = {"languages": ["de"], "per_language": 1, "device": "cpu", "threads": 1, **options}
+    return generate_queries(
+        store, COLLECTION, model=trained.summary["model_dir"], name=name, **settings
+    )
+
+
+def test_the_folder_plugs_into_the_generate_step(xquad_store: Store, tiny_t5: Path) -> None:
     run = train_generator(xquad_store, job(tiny_t5, max_steps=4, dev_fraction=0.0), name="g")
     assert run.summary["chosen_step"] == 4 and run.summary["best_eval_loss"] is None
-    generated = generate_queries(
-        xquad_store,
-        COLLECTION,
-        model=run.summary["model_dir"],
-        languages=["de"],
-        per_language=1,
-        max_new_tokens=8,
-        guards=False,
-        device="cpu",
-        threads=1,
-        name="from-trained",
-    )
+    generated = generate_with(xquad_store, run, "from-trained", max_new_tokens=8, guards=False)
     assert generated.status == "done"
     assert generated.params["model"].endswith("/g/model")
     assert len(generations.get_generations(xquad_store, generated.id)) == 40
@@ -163,22 +161,10 @@ def test_bad_input_leaves_nothing_behind(
 
 
 def test_a_custom_template_goes_with_the_trained_folder(xquad_store: Store, tiny_t5: Path) -> None:
-    from pipelines.generations.model import generate_queries
-
     template = "Write a {lang} question about {title}: {passage}"
     training = job(tiny_t5, max_steps=2, dev_fraction=0.0, template=template)
     run = train_generator(xquad_store, training, name="custom")
-    generated = generate_queries(
-        xquad_store,
-        COLLECTION,
-        model=run.summary["model_dir"],
-        languages=["de"],
-        per_language=1,
-        max_new_tokens=4,
-        device="cpu",
-        threads=1,
-        name="custom-gen",
-    )
+    generated = generate_with(xquad_store, run, "custom-gen", max_new_tokens=4)
     assert generated.params["template"] == template  # prompted as it was trained
 
 
