@@ -71,11 +71,15 @@ def _dump(path: Path) -> list[tuple[str, list[tuple[object, ...]]]]:
                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        return [
-            (t, sorted(conn.execute(f"SELECT * FROM {t}").fetchall(), key=repr)) for t in tables
-        ]
+        return [(t, sorted(conn.execute(_select_all(t)).fetchall(), key=repr)) for t in tables]
     finally:
         conn.close()
+
+
+def _select_all(table: str) -> str:
+    """SELECT * of a table named by sqlite_master, quoted (names cannot be parameters)."""
+    assert table.isidentifier(), table
+    return 'SELECT * FROM "' + table + '"'
 
 
 SMALL_LANGUAGES = ("en", "de", "es")

@@ -98,7 +98,7 @@ def test_a_blank_sqlite_file_is_read_only_when_asked_to_read(tmp_path: Path) -> 
 def test_newer_schema_is_refused(db_path: Path) -> None:
     open_store(db_path).close()
     conn = sqlite3.connect(db_path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute("PRAGMA user_version = " + str(int(SCHEMA_VERSION) + 1))  # no parameters here
     conn.close()
     with pytest.raises(StoreError, match="newer than this xqg knows"):
         open_store(db_path)

@@ -72,7 +72,7 @@ def test_migration_4_keeps_finished_runs_searchable(db_path: Path) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
     for migration in MIGRATIONS[:3]:
         conn.executescript(migration)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA application_id = " + str(int(APPLICATION_ID)))  # no parameters here
     conn.execute("PRAGMA user_version = 3")
     conn.execute("INSERT INTO collections VALUES (1, 'c', 'jsonl', '2026-01-01')")
     conn.execute("INSERT INTO passages (id, collection_id, docid, text) VALUES (1, 1, 'd', 't')")

@@ -20,7 +20,9 @@ def table_counts(db_path: Path) -> dict[str, int]:
     """Rows per data table."""
     conn = sqlite3.connect(db_path)
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        # Table names cannot be parameters; these come from the fixed TABLES.
+        counts = {t: 'SELECT count(*) FROM "' + t + '"' for t in TABLES}
+        return {t: conn.execute(sql).fetchone()[0] for t, sql in counts.items()}
     finally:
         conn.close()
 
