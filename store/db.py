@@ -161,11 +161,26 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
+    # Foreign keys off while tables are rebuilt (SQLite's own recipe: a DROP would cascade),
+    # and every reference checked before the migration commits.
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        _apply(conn, path)
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _apply(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # Read again under the write lock: another process may have migrated meanwhile.
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
         for number in range(version, SCHEMA_VERSION):
             for statement in _statements(MIGRATIONS[number]):
                 conn.execute(statement)
+        broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise StoreError(f"{path}: the migration would break references: {broken[:3]}")
         conn.execute(APPLICATION_ID_PRAGMA)
         conn.execute(USER_VERSION_PRAGMA)
     except BaseException:

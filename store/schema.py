@@ -235,5 +235,45 @@ CREATE VIRTUAL TABLE passages_fts USING fts5(
 INSERT INTO passages_fts (passages_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4)
+# Run ids are never reused (AUTOINCREMENT: a deleted run's id cannot be taken by a new run,
+# so a process that still holds the old id cannot write into someone else's run), and a
+# running run records its owner process (host, pid, process start time) so that a second
+# claimant can be refused and a dead owner detected. SQLite adds AUTOINCREMENT only by
+# rebuilding the table; the migration runs with foreign keys off (``db._migrate``) and is
+# checked with ``PRAGMA foreign_key_check`` before it commits, so every row that points at a
+# run keeps pointing at the same id.
+MIGRATION_5 = """
+CREATE TABLE runs_rebuilt (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL UNIQUE,
+    collection_id INTEGER REFERENCES collections(id),
+    params TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params)),
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    versions TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(versions)),
+    summary TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(summary)),
+    error TEXT,
+    owner_host TEXT,
+    owner_pid INTEGER,
+    owner_started TEXT
+);
+INSERT INTO runs_rebuilt (id, kind, name, collection_id, params, status, started_at,
+    ended_at, versions, summary, error)
+SELECT id, kind, name, collection_id, params, status, started_at, ended_at, versions,
+    summary, error FROM runs;
+DROP TABLE runs;
+ALTER TABLE runs_rebuilt RENAME TO runs;
+CREATE INDEX runs_kind ON runs(kind, status);
+CREATE INDEX runs_collection ON runs(collection_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (
+    MIGRATION_1,
+    MIGRATION_2,
+    MIGRATION_3,
+    MIGRATION_4,
+    MIGRATION_5,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
