@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from store import runs
 from store.db import Store
-from store.records import GenerationRecord, Run
+from store.records import GenerationRecord
 
 
 class Generation(NamedTuple):
@@ -150,30 +150,6 @@ def _first_per_language(generations: list[Generation], n: int) -> list[Generatio
             kept.append(generation)
             seen[key] = seen.get(key, 0) + 1
     return kept
-
-
-def find_or_start_run(
-    store: Store, kind: str, name: str, params: dict[str, Any], *, collection_id: int
-) -> tuple[Run, bool]:
-    """The run called ``name``, or a new running one; True when it was started here.
-
-    One transaction, so that processes starting together (shards) agree on one run.
-    """
-    with store.transaction():
-        existing = runs.find_run(store, name)
-        if existing is not None:
-            return existing, False
-        return runs.start_run(store, kind, name, params, collection_id=collection_id), True
-
-
-def reopen_run(store: Store, run_id: int) -> None:
-    """Set an interrupted or failed run back to running (it is being continued)."""
-    with store.transaction():
-        store.execute(
-            "UPDATE runs SET status = 'running', ended_at = NULL, error = NULL "
-            "WHERE id = ? AND status != 'done'",
-            (run_id,),
-        )
 
 
 def add_generation_batch(

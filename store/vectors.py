@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ from store.records import VectorSet
 from store.runs import now
 
 ADD_BATCH = 65_536
+# Vector files are named after the run that wrote them: run<id>-<kind>.usearch (.partial).
+RUN_FILE = re.compile(r"run(\d+)-")
 
 
 class VectorWriter:
@@ -189,3 +192,26 @@ def remove_files(store: Store, relative_paths: Sequence[str]) -> None:
         path = store.path.parent / relative
         if not still and path.exists():
             path.unlink()
+
+
+def run_files(store: Store, run_id: int) -> list[Path]:
+    """Every file a run's vector writers left under the vectors folder (``run<id>-*``),
+    registered or not: finished files, and ``.partial`` ones of an interrupted write."""
+    if not store.vectors_dir.is_dir():
+        return []
+    return sorted(store.vectors_dir.glob(f"run{int(run_id)}-*"))
+
+
+def unregistered_files(store: Store) -> list[tuple[Path, int | None]]:
+    """Files under the vectors folder that no vector set points at, with the run id their
+    name carries (None when it carries none)."""
+    if not store.vectors_dir.is_dir():
+        return []
+    rows = store.execute("SELECT path FROM vector_sets")
+    registered = {store.path.parent / row[0] for row in rows}
+    found = []
+    for path in sorted(store.vectors_dir.iterdir()):
+        if path not in registered:
+            match = RUN_FILE.match(path.name)
+            found.append((path, int(match.group(1)) if match else None))
+    return found

@@ -21,8 +21,8 @@ from pipelines.generations.prompts import trained_template
 from pipelines.generations.settings import GenerationSettings
 from pipelines.generations.writer import BatchWriter
 from pipelines.progress import SILENT, Progress, counting_task
-from pipelines.steps import delete_run
-from store import collections, generations, runs
+from pipelines.steps import claim_run
+from store import collections, generations, lifecycle, runs
 from store.db import Store
 from store.records import Collection, Run
 
@@ -175,25 +175,34 @@ class _Generation:
         actors: int | None,
     ) -> Run:
         """Attach to (or start) the run, generate this shard's missing batches, finish."""
-        if target is not None:
-            replace = self._check_target(target, resuming=resuming)
-            if target.status == "done" and not replace:
+        same = target is not None and self._same(target, resuming=resuming)
+        if target is not None and same:
+            if target.status == "done":
                 self.progress.note(f"generate {target.name!r} is already done (run {target.id})")
                 return target
-        else:
-            replace = False
-        done = {} if target is None or replace else generations.done_batches(self.store, target.id)
-        todo = [n for n in range(len(self.sizes)) if self.shard.takes(n) and n not in done]
-        if not todo and target is not None and not replace:
-            return self._finish(target)
+            if not self._todo(target):
+                return self._finish(target)
         worker = make_engine(
             engine, self.settings, device=device, dtype=dtype, threads=threads, actors=actors
         )
-        run = self._attach(target, name, replace)
+        claim = claim_run(
+            self.store,
+            "generate",
+            self.params,
+            name=name,
+            default_name=f"model-{self.found.name}",
+            collection_id=self.found.id,
+            resumable=True,
+            note=self.progress.note,
+        )
+        if claim.reused:  # another process finished it meanwhile
+            return claim.run
+        run, todo = claim.run, self._todo(claim.run)
         try:
-            self._generate(run, worker, skip=set(done), total=sum(self.sizes[n] for n in todo))
-        except BaseException as error:
-            runs.fail_run(self.store, run.id, f"{type(error).__name__}: {error}")
+            with lifecycle.supervised(claim):
+                skip = set(generations.done_batches(self.store, run.id))
+                self._generate(run, worker, skip=skip, total=sum(self.sizes[n] for n in todo))
+        except BaseException:
             again = f"--resume {run.name}" + (
                 f" --shard {self.shard}" if self.shard.total > 1 else ""
             )
@@ -202,6 +211,11 @@ class _Generation:
             )
             raise
         return self._finish(run)
+
+    def _todo(self, run: Run) -> list[int]:
+        """This shard's batch numbers that the run has not stored yet."""
+        done = generations.done_batches(self.store, run.id)
+        return [n for n in range(len(self.sizes)) if self.shard.takes(n) and n not in done]
 
     def _generate(self, run: Run, worker: Engine, *, skip: set[int], total: int) -> None:
         """Generate this shard's batches that are not in ``skip``; commit each one."""
@@ -216,10 +230,10 @@ class _Generation:
                 writer.put(batch, output)
                 advance(len(batch.passage_ids), len(output.records))
 
-    def _check_target(self, target: Run, *, resuming: bool = False) -> bool:
-        """Whether an existing run of the name must be replaced (a failed one, other settings)."""
+    def _same(self, target: Run, *, resuming: bool) -> bool:
+        """Whether ``target`` is this generation (same settings); with ``resuming`` it must be."""
         if target.kind == "generate" and target.params == self.params:
-            return False
+            return True
         if resuming:
             differ = sorted(
                 key
@@ -230,34 +244,7 @@ class _Generation:
                 f"run {target.name!r} cannot be continued: its {', '.join(differ)} differ from "
                 "now (was a passage added to the collection?); start a new run"
             )
-        if target.status == "failed":
-            return True
-        if target.status == "done":
-            raise InputError(
-                f"run name {target.name!r} is taken by a {target.kind} run with other "
-                "parameters; choose another --name"
-            )
-        raise InputError(
-            f"run name {target.name!r} is taken by a running {target.kind} run with other "
-            "parameters (another process may be writing it); choose another --name, or "
-            "continue that run with --resume"
-        )
-
-    def _attach(self, target: Run | None, name: str | None, replace: bool) -> Run:
-        if target is not None and replace:
-            self.progress.note(f"replacing the failed run {target.name!r} (run {target.id})")
-            delete_run(self.store, target.id)
-        elif target is not None:
-            generations.reopen_run(self.store, target.id)
-            return runs.get_run(self.store, target.id)
-        chosen = name or runs.unique_name(self.store, f"model-{self.found.name}")
-        run, created = generations.find_or_start_run(
-            self.store, "generate", chosen, self.params, collection_id=self.found.id
-        )
-        if not created:  # another shard started it a moment ago
-            self._check_target(run)
-            generations.reopen_run(self.store, run.id)
-        return run
+        return False
 
     def _finish(self, run: Run) -> Run:
         stored = generations.done_batches(self.store, run.id)
