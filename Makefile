@@ -17,7 +17,7 @@ DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
 .PHONY: install demo test lint clean bench-eval bench-generate
-.PHONY: bench-tui xnli-robustness
+.PHONY: bench-tui xnli-robustness stress
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ demo: $(STAMP)
 
 test: lint
 	XQG_SHARED_DATA=$(SHARED) $(PY) -m pytest -q
+
+# The fault tests at ten times their size: more kill -9 points per step, more racing writers.
+stress: $(STAMP)
+	XQG_STRESS_SCALE=10 XQG_SHARED_DATA=$(SHARED) $(PY) -m pytest -q tests/faults
 
 # R@kt speed: the fast path vs the official eval_xor_retrieve.py loop (not a timed test).
 bench-eval: $(STAMP)

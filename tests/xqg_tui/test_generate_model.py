@@ -26,6 +26,7 @@ from pipelines.ingest import ingest, read_xquad
 from store import open_store
 from store.generations import done_batches, get_generations
 from tests.pipelines.generations.tiny_mt5 import build_tiny_mt5
+from tests.processes import default_sigint, xqg_command
 from xqg_tui.cli import main
 
 pytestmark = pytest.mark.slow
@@ -199,11 +200,6 @@ def test_help_states_the_defaults_of_the_settings(
         assert re.search(rf"{option} [A-Z_]+ [^(]*\({re.escape(str(value))}\)", text), option
 
 
-def _xqg() -> list[str]:
-    script = Path(sys.executable).with_name("xqg")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "xqg_tui"]
-
-
 def _stored(db: Path, run: str) -> int:
     conn = sqlite3.connect(db, timeout=30)
     try:
@@ -219,18 +215,13 @@ def _stored(db: Path, run: str) -> int:
         conn.close()
 
 
-def _default_sigint() -> None:
-    """Ctrl-C reaches the child even when the tests run where SIGINT is ignored (background)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def _kill_after(
     command: list[str], db: Path, batches: int, delay: float, sig: int, log: Path
 ) -> int:
     """Start ``xqg``, wait until ``batches`` batches are stored, then send ``sig``."""
     with log.open("ab") as err:
         process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=_default_sigint
+            command, stdout=subprocess.DEVNULL, stderr=err, preexec_fn=default_sigint
         )
         deadline = time.monotonic() + 120
         while _stored(db, "cut") < batches and process.poll() is None:
@@ -248,14 +239,19 @@ def test_runs_killed_at_random_points_resume_to_exactly_the_clean_rows(
     db: Path, tiny_model: Path, tmp_path: Path
 ) -> None:
     rng = random.Random(20240531)
-    start = [*_xqg(), *_generate(db, tiny_model, "--name", "cut")]
+    start = [*xqg_command(), *_generate(db, tiny_model, "--name", "cut")]
     # Threads are where a run goes, not what it makes: a resume may set them again.
     again = ["generate", "model", "--db", str(db), "--resume", "cut", "--threads", "1"]
     log, stored = tmp_path / "xqg.log", 0
     for number, sig in enumerate((signal.SIGKILL, signal.SIGINT, signal.SIGKILL)):
         target = stored + rng.randint(1, 4)
         code = _kill_after(
-            start if number == 0 else [*_xqg(), *again], db, target, rng.uniform(0, 0.03), sig, log
+            start if number == 0 else [*xqg_command(), *again],
+            db,
+            target,
+            rng.uniform(0, 0.03),
+            sig,
+            log,
         )
         assert code == (130 if sig == signal.SIGINT else -signal.SIGKILL)
         stored = _stored(db, "cut")

@@ -27,80 +27,29 @@ from pipelines.ingest import ingest, read_jsonl
 from pipelines.search import search
 from store import collections, runs, vectors
 from store.db import Store
+from tests.pipelines.encoders.tiny_bert import (
+    HIDDEN,
+    LANGUAGES,
+    Xquad,
+    build_tiny_bert,
+    xquad_articles,
+)
 
-LANGUAGES = ("en", "de", "es", "ru", "zh")
-HIDDEN = 32
 ATOL = 1e-5
 
-Xquad = dict[str, list[dict[str, Any]]]
 Reference = Callable[[list[str], int], tuple[torch.Tensor, torch.Tensor]]
 
 
 @pytest.fixture(scope="module")
 def xquad(shared_data: Path) -> Xquad:
     """Language -> XQuAD articles (title, paragraphs with context and qas)."""
-    return {
-        lang: json.loads((shared_data / "xquad" / f"xquad.{lang}.json").read_text("utf-8"))["data"]
-        for lang in LANGUAGES
-    }
+    return xquad_articles(shared_data / "xquad")
 
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, xquad: Xquad) -> Path:
     """A tiny BERT and a WordPiece tokenizer trained on XQuAD, saved as a local HF folder."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    corpus = [
-        text
-        for articles in xquad.values()
-        for article in articles[:6]
-        for paragraph in article["paragraphs"]
-        for text in [paragraph["context"], *(qa["question"] for qa in paragraph["qas"])]
-    ]
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    raw = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    raw.normalizer = normalizers.BertNormalizer(lowercase=True)
-    raw.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    raw.train_from_iterator(
-        corpus, WordPieceTrainer(vocab_size=3000, special_tokens=specials, show_progress=False)
-    )
-    cls_id, sep_id = raw.token_to_id("[CLS]"), raw.token_to_id("[SEP]")
-    raw.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
-    )
-    raw.decoder = decoders.WordPiece()
-    tokenizer = BertTokenizerFast(
-        tokenizer_object=raw,
-        unk_token="[UNK]",
-        sep_token="[SEP]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        mask_token="[MASK]",
-    )
-    torch.manual_seed(1234)
-    config = BertConfig(
-        vocab_size=raw.get_vocab_size(),
-        hidden_size=HIDDEN,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        # Wider than the default 0.02 so that the vectors depend clearly on the text.
-        initializer_range=0.2,
-    )
-    model = BertModel(config).eval()
-    with torch.no_grad():  # LayerNorms off identity, so vector norms vary as in a real model
-        for module in model.modules():
-            if isinstance(module, torch.nn.LayerNorm):
-                module.weight.normal_(1.0, 0.3)
-                module.bias.normal_(0.0, 0.3)
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer.save_pretrained(folder)
-    model.save_pretrained(folder)
+    folder = build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), xquad)
     assert (folder / "model.safetensors").exists()
     assert (folder / "tokenizer.json").exists()
     return folder

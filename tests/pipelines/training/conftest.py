@@ -19,6 +19,7 @@ from pipelines.encoders.base import EncoderConfig
 from pipelines.index import build_index
 from pipelines.ingest import ingest, read_xquad
 from store import Store, open_store
+from tests.pipelines.encoders.tiny_bert import train_wordpiece
 
 COLLECTION = "xq"
 LANGUAGES = ("en", "de", "es")
@@ -37,9 +38,7 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def tiny_model(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 2-layer BERT (hidden 32) and a WordPiece tokenizer trained on XQuAD text."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import WordPieceTrainer
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel
 
     corpus = []
     for lang in LANGUAGES:
@@ -47,29 +46,10 @@ def tiny_model(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> P
         for article in document["data"]:
             for paragraph in article["paragraphs"]:
                 corpus += [paragraph["context"], *(qa["question"] for qa in paragraph["qas"])]
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    raw = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    raw.normalizer = normalizers.BertNormalizer(lowercase=True)
-    raw.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    raw.train_from_iterator(
-        corpus, WordPieceTrainer(vocab_size=2000, special_tokens=specials, show_progress=False)
-    )
-    raw.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        special_tokens=[("[CLS]", raw.token_to_id("[CLS]")), ("[SEP]", raw.token_to_id("[SEP]"))],
-    )
-    raw.decoder = decoders.WordPiece()
-    tokenizer = BertTokenizerFast(
-        tokenizer_object=raw,
-        unk_token="[UNK]",
-        sep_token="[SEP]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        mask_token="[MASK]",
-    )
+    tokenizer = train_wordpiece(corpus, 2000)
     torch.manual_seed(7)
     config = BertConfig(
-        vocab_size=raw.get_vocab_size(),
+        vocab_size=len(tokenizer),
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
