@@ -162,7 +162,7 @@ def _kill(
     it once it holds its run: after a random delay, or (``at_file``) as soon as its vector
     file exists. A delay can outlast a small step: then it starts again from a fresh copy,
     with shorter delays, until a kill lands while the step runs."""
-    for attempt in range(6):
+    for attempt in range(10):
         shutil.rmtree(db.parent, ignore_errors=True)
         shutil.copytree(source, db.parent)
         delay = 0.0 if at_file else rng.uniform(0, 0.2 if attempt == 0 else 0.01)
@@ -186,12 +186,15 @@ def _kill(
 def _wait_for_claim(db: Path, kind: str, process: subprocess.Popen[bytes], at_file: bool) -> bool:
     """Whether the process claimed its run (and, with ``at_file``, began writing to disk)."""
     deadline = time.monotonic() + 120
-    while process.poll() is None and time.monotonic() < deadline:
+    run_id = None
+    while run_id is None and process.poll() is None and time.monotonic() < deadline:
         run_id = _claimed(db, kind, process.pid)
-        if run_id is not None and (not at_file or _files_of(db, run_id)):
+        time.sleep(0 if run_id is not None else 0.002)
+    # The file is written and registered within milliseconds: watch the folder closely.
+    while at_file and run_id is not None and process.poll() is None:
+        if _files_of(db, run_id):
             return True
-        time.sleep(0.002)
-    return False
+    return run_id is not None and not at_file
 
 
 def _claimed(db: Path, kind: str, pid: int) -> int | None:
