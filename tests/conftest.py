@@ -108,14 +108,35 @@ def small_xquad(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
-def demo_db(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database after the whole demo pipeline ran on the small XQuAD (e5-small, real)."""
+def pristine_demo_db(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database right after the whole demo pipeline ran on the small XQuAD (e5-small,
+    real). No test writes to it: run ids are never reused, so a database that other tests
+    added runs to cannot be brought back to this state by deleting them."""
     from pipelines.demo import run_demo
 
     path = tmp_path_factory.mktemp("demo") / "xqg.db"
     with open_store(path) as opened:
         run_demo(opened, small_xquad)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_db(pristine_demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A shared copy of the demo database, which tests may add runs to."""
+    return copy_database(pristine_demo_db, tmp_path_factory.mktemp("demo-shared") / "xqg.db")
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """A consistent copy of a database and its vector files."""
+    import shutil
+    import sqlite3
+
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    vectors = source.with_suffix(".vectors")
+    if vectors.is_dir():
+        shutil.copytree(vectors, target.with_suffix(".vectors"))
+    return target
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,7 @@ import pytest
 from pipelines.robustness.evaluate import build_robustness_report
 from store import open_store
 from store.runs import get_run
-from tests.conftest import Dump
-from tests.xqg_tui.app.conftest import copy_database
+from tests.conftest import Dump, copy_database
 from xqg_tui.cli import main
 
 pytestmark = pytest.mark.slow

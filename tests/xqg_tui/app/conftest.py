@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from store import Store, open_store
-from store.runs import delete_run, get_run, list_runs, parent_runs
-from store.vectors import remove_files
+from store import open_store
+from tests.conftest import copy_database
 from xqg_tui.app.app import XQGApp
 from xqg_tui.app.library import Library
 
 MakeApp = Callable[[Path], XQGApp]
 
 
-def copy_database(source: Path, target: Path) -> Path:
-    """A consistent copy of a database and its vector files."""
-    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    vectors = source.with_suffix(".vectors")
-    if vectors.is_dir():
-        shutil.copytree(vectors, target.with_suffix(".vectors"))
-    return target
-
-
 @pytest.fixture(scope="session")
-def app_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def app_db(pristine_demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database with only the demo's own runs (other tests add runs to the shared
     one), so that what the app shows does not depend on which tests ran before."""
-    target = copy_database(demo_db, tmp_path_factory.mktemp("app") / "xqg.db")
-    with open_store(target) as store:
-        foreign = [run for run in reversed(list_runs(store)) if not run.name.startswith("demo-")]
-        for run in foreign:
-            remove_files(store, delete_run(store, run.id))
-        if foreign:
-            _evaluate_again(store)
-    return target
+    return copy_database(pristine_demo_db, tmp_path_factory.mktemp("app") / "xqg.db")
 
 
 @pytest.fixture(scope="session")
@@ -57,18 +37,6 @@ def snapshot_db(
     with open_store(path) as store:
         run_demo(store, small_xquad, encoder=converted_encoder_config(converted))
     return path
-
-
-def _evaluate_again(store: Store) -> None:
-    """Evaluate the demo's search runs as the demo did: an evaluation by another test may
-    have taken over their per-query values, and deleting it deleted them."""
-    from pipelines.demo import MEASURES
-    from pipelines.evaluate import evaluate
-
-    evaluation = get_run(store, "demo-eval")
-    searches = [run.name for _, run in parent_runs(store, evaluation.id)]
-    remove_files(store, delete_run(store, evaluation.id))
-    evaluate(store, searches, measures=MEASURES, name="demo-eval")
 
 
 @pytest.fixture

@@ -79,7 +79,7 @@ async def test_a_clean_only_evaluation_shows_the_systems_side_by_side(
     """Hypotheses as queries (no attack) is newer, but the screen opens on the newest run
     with attacks; chosen, it shows the clean comparison."""
     from pipelines.robustness.evaluate import evaluate_robustness
-    from tests.xqg_tui.app.conftest import copy_database
+    from tests.conftest import copy_database
     from xqg_tui.report import rows as clean_rows
 
     path = copy_database(robustness_db, tmp_path / "xqg.db")
