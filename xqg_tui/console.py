@@ -20,12 +20,32 @@ from rich.progress import (
 )
 
 from pipelines.progress import Advance, AdvanceCounted
+from xqg_tui.literal import visible
+
+
+class LiteralConsole(Console):
+    """A console on which every string is literal: no markup, no emoji codes, no
+    highlighting, control characters shown as escapes (run names, ids, passages and error
+    details are data). Styled output is built from :class:`~rich.text.Text` instead."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(markup=False, emoji=False, highlight=False, **options)
+
+    def render_str(self, text: str, **options: Any) -> Any:
+        """A string (printed, or a table cell or title) as literal text."""
+        options.update(markup=False, emoji=False, highlight=False)
+        return super().render_str(visible(text), **options)
+
 
 # Written to a file or a pipe, a table gets the width it needs rather than rich's 80
 # columns, which would cut values and significance marks to "…".
 WIDE = 200
-err = Console(stderr=True)
-out = Console() if sys.stdout.isatty() or "COLUMNS" in os.environ else Console(width=WIDE)
+err = LiteralConsole(stderr=True)
+out = (
+    LiteralConsole()
+    if sys.stdout.isatty() or "COLUMNS" in os.environ
+    else LiteralConsole(width=WIDE)
+)
 
 
 def print_table(table: Any) -> None:
@@ -34,6 +54,15 @@ def print_table(table: Any) -> None:
         for column in table.columns:
             column.overflow = "fold"
     out.print(table)
+
+
+def marked(mark: str, style: str, message: object) -> Any:
+    """``mark message`` with the mark styled and the message literal (it quotes data)."""
+    from rich.text import Text
+
+    from xqg_tui.literal import literal
+
+    return Text.assemble((mark, style), " ", literal(message))
 
 
 class RateColumn(TextColumn):
@@ -69,7 +98,7 @@ class TerminalProgress:
     def task(self, description: str, total: int) -> Iterator[Advance]:
         """Show a bar with count, rate and time left."""
         columns = (
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TaskProgressColumn(),
@@ -79,14 +108,14 @@ class TerminalProgress:
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=err, transient=False) as bars:
-            task_id = bars.add_task(description, total=total)
+            task_id = bars.add_task(visible(description, one_line=True), total=total)
             yield lambda n: bars.advance(task_id, n)
 
     @contextmanager
     def counting_task(self, description: str, total: int, counted: str) -> Iterator[AdvanceCounted]:
         """A bar of units with their rate and time left, plus a second count and its rate."""
         columns = (
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             RateColumn(),
@@ -96,7 +125,9 @@ class TerminalProgress:
             TimeRemainingColumn(),
         )
         with Progress(*columns, console=err, transient=False) as bars:
-            task_id = bars.add_task(description, total=total, counted=0, counted_name=counted)
+            task_id = bars.add_task(
+                visible(description, one_line=True), total=total, counted=0, counted_name=counted
+            )
             made = 0
 
             def advance(units: int, items: int) -> None:

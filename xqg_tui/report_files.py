@@ -149,19 +149,17 @@ def _write_files(
         if value is None:
             continue
         if option == "png" and not systems:
-            err.print("[yellow]no system to compare with the baseline: no PNG written[/]")
+            err.print("no system to compare with the baseline: no PNG written", style="yellow")
             continue
         write(Path(value))
         out.print(f"{option} report: {value}", highlight=False)
 
 
 def _warn(warnings: list[str]) -> None:
-    from rich.markup import escape
-
-    from xqg_tui.console import err
+    from xqg_tui.console import err, marked
 
     for warning in warnings:
-        err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
+        err.print(marked("WARNING:", "bold yellow", warning))
 
 
 def _json(document: Any) -> str:

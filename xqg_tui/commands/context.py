@@ -31,11 +31,9 @@ def languages(text: str | None) -> list[str] | None:
 
 def done(run: Any, what: str, db: str) -> None:
     """Say what a step did, which run holds it, and where."""
-    from xqg_tui.console import out
+    from xqg_tui.console import marked, out
 
-    out.print(
-        f"[green]✓[/] {what} — run [bold]{run.name}[/] (id {run.id}) in {db}", highlight=False
-    )
+    out.print(marked("✓", "green", f"{what} — run {run.name} (id {run.id}) in {db}"))
 
 
 def integers(text: str, flag: str) -> list[int]:
@@ -55,13 +53,11 @@ def print_report(
     report: Any, show: list[str] | None, json_path: str | None, markdown_path: str | None
 ) -> None:
     """Print the evaluation tables (and warnings); write JSON/Markdown files when asked."""
-    from rich.markup import escape
-
-    from xqg_tui.console import err, out, print_table
+    from xqg_tui.console import err, marked, out, print_table
     from xqg_tui.report import markdown, rich_tables
 
     for warning in report.warnings:
-        err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
+        err.print(marked("WARNING:", "bold yellow", warning))
     default = [m for m in ("MRR@10", "R@2kt") if m in report.measures]
     for table in rich_tables(report, show or default or report.measures[:1], width=out.width):
         print_table(table)

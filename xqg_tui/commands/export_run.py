@@ -22,9 +22,9 @@ def cmd_export_run(args: argparse.Namespace) -> int:
     """xqg export-run."""
     from pipelines.trec import export_run
     from xqg_tui.commands import context
-    from xqg_tui.console import out
+    from xqg_tui.console import marked, out
 
     with context.open_store(args) as store:
         lines = export_run(store, args.run, args.out)
-    out.print(f"[green]✓[/] wrote {lines} lines of run {args.run!r} to {args.out}", highlight=False)
+    out.print(marked("✓", "green", f"wrote {lines} lines of run {args.run!r} to {args.out}"))
     return 0

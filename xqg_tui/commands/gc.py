@@ -27,21 +27,20 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def cmd_gc(args: argparse.Namespace) -> int:
     """xqg gc."""
-    from rich.text import Text
-
     from store.lifecycle import collect_garbage, find_garbage
     from xqg_tui.console import out
+    from xqg_tui.literal import literal
 
     with context.open_store(args, create=False) as store:
         found = find_garbage(store)
         verb = "removed" if args.delete else "would remove"
         for run in found.runs:
-            out.print(Text(f"{verb} stale run {run.name!r} (run {run.id}, {run.kind})"))
+            out.print(literal(f"{verb} stale run {run.name!r} (run {run.id}, {run.kind})"))
         for path in found.files:
-            out.print(Text(f"{verb} unregistered file {path}"))
+            out.print(literal(f"{verb} unregistered file {path}"))
         for run in found.resumable:
             out.print(
-                Text(
+                literal(
                     f"kept stale run {run.name!r} (run {run.id}): its stored batches can be "
                     f"continued with `xqg generate model --db {args.db} --resume {run.name}`"
                 )

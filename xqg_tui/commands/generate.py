@@ -163,14 +163,17 @@ def _print_summary(summary: dict[str, Any]) -> None:
 def cmd_export_generations(args: argparse.Namespace) -> int:
     """xqg export-generations."""
     from pipelines.generations import export_generations
-    from xqg_tui.console import out
+    from xqg_tui.console import marked, out
 
     with context.open_store(args) as store:
         written = export_generations(store, args.run, args.path, layout=args.format)
     out.print(
-        f"[green]✓[/] {written.generations:,} generated queries of {written.passages:,} "
-        f"passages written to {written.path} ({written.layout} layout)",
-        highlight=False,
+        marked(
+            "✓",
+            "green",
+            f"{written.generations:,} generated queries of {written.passages:,} "
+            f"passages written to {written.path} ({written.layout} layout)",
+        )
     )
     return 0
 

@@ -36,13 +36,16 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def cmd_import_e5_small(args: argparse.Namespace) -> int:
     """xqg models import-e5-small."""
     from pipelines.models.e5_small import import_e5_small
-    from xqg_tui.console import out
+    from xqg_tui.console import marked, out
 
     report = import_e5_small(args.out_dir)
     out.print(
-        f"[green]✓[/] wrote {report.out_dir}: BertModel, {report.parameters:,} parameters, "
-        f"{report.vocabulary:,} SentencePiece pieces ({', '.join(report.files)})",
-        highlight=False,
+        marked(
+            "✓",
+            "green",
+            f"wrote {report.out_dir}: BertModel, {report.parameters:,} parameters, "
+            f"{report.vocabulary:,} SentencePiece pieces ({', '.join(report.files)})",
+        )
     )
     out.print(
         f"  use it as: xqg index --encoder hf:{report.out_dir} --pooling mean --normalize "

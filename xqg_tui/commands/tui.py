@@ -22,16 +22,14 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     """xqg tui: check the database before the app starts, then run it."""
-    from rich.markup import escape
-
     from store.errors import StoreError
     from xqg_tui.app.library import Library
-    from xqg_tui.console import err
+    from xqg_tui.console import err, marked
 
     try:
         library = Library.open(args.db)
     except StoreError as error:  # missing, empty, foreign or newer: a message, not a traceback
-        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        err.print(marked("error:", "bold red", error), soft_wrap=True)
         return EXIT_BAD_INPUT
     from xqg_tui.app.app import XQGApp
 

@@ -20,6 +20,7 @@ from xqg_tui.app.widgets.language_chart import LanguageChart
 from xqg_tui.app.widgets.metrics import AVERAGE, MetricsTable
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.query_deltas import QueryDeltaTable
+from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
     from store.browse import EvaluatedRun
@@ -110,7 +111,9 @@ class CompareScreen(XQGScreen):
         baseline_choice = self.query_one("#baseline", Select)
         measure_choice = self.query_one("#measure", Select)
         with self.prevent(Select.Changed, SelectionList.SelectedChanged):
-            baseline_choice.set_options((run.name, run.id) for run in message.runs)
+            baseline_choice.set_options(
+                (literal(run.name, one_line=True), run.id) for run in message.runs
+            )
             baseline_choice.value = baseline
             self._offer_systems(baseline, systems)
             measure_choice.set_options((measure, measure) for measure in message.measures)
@@ -126,7 +129,7 @@ class CompareScreen(XQGScreen):
             picker.clear_options()
             for run in self._runs.values():
                 if run.id != baseline:
-                    picker.add_option((run.name, run.id, run.id in picked))
+                    picker.add_option((literal(run.name, one_line=True), run.id, run.id in picked))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         """Another baseline or measure."""
@@ -177,8 +180,10 @@ class CompareScreen(XQGScreen):
             + (f" · {warnings}" if warnings else "")
         )
         self.query_one("#compare-legend", Static).update(
-            f"* p < {report.alpha:g} after correction, as the newest evaluation marks it: "
-            f"{report.test_name}, {report.correction_text}; avg: all queries pooled"
+            literal(
+                f"* p < {report.alpha:g} after correction, as the newest evaluation marks it: "
+                f"{report.test_name}, {report.correction_text}; avg: all queries pooled"
+            )
         )
         self._refresh_deltas()
 
@@ -219,8 +224,11 @@ class CompareScreen(XQGScreen):
         base_name = self._runs[baseline].name if baseline in self._runs else "baseline"
         where = "all languages" if message.language == AVERAGE else message.language
         self.query_one("#deltas-title", Static).update(
-            f"{message.system} against {base_name} · {measure} · {where} "
-            "(Enter searches a query; s: next system)"
+            literal(
+                f"{message.system} against {base_name} · {measure} · {where} "
+                "(Enter searches a query; s: next system)",
+                one_line=True,
+            )
         )
         for name, found in (("helped", message.helped), ("hurt", message.hurt)):
             self.query_one(f"#{name}", QueryDeltaTable).show(found, measure or "")

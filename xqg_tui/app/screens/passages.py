@@ -23,6 +23,7 @@ from xqg_tui.app.screens.jump import JumpScreen
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.passage_list import PassageList
 from xqg_tui.app.widgets.passage_view import PassageView
+from xqg_tui.literal import literal
 
 NO_PASSAGES = (
     "This database holds no passages yet. Add some with `xqg ingest xquad DIR` "
@@ -84,7 +85,10 @@ class PassagesScreen(XQGScreen):
             return
         chooser = self.query_one("#collection", Select)
         with chooser.prevent(Select.Changed):
-            chooser.set_options((f"{c.name} ({c.passages:,})", c.id) for c in self._collections)
+            chooser.set_options(
+                (literal(f"{c.name} ({c.passages:,})", one_line=True), c.id)
+                for c in self._collections
+            )
             chooser.value = self._collections[0].id
         chooser.display = len(self._collections) > 1
         self._collection_id = self._collections[0].id
@@ -119,7 +123,9 @@ class PassagesScreen(XQGScreen):
         """Show a new listing and how many passages it holds."""
         listing = message.listing
         self.query_one(PassageList).show(listing, message.cursor)
-        self.query_one("#passage-count", Static).update(_count_text(listing, self._collections))
+        self.query_one("#passage-count", Static).update(
+            literal(_count_text(listing, self._collections), one_line=True)
+        )
         if not listing.total:
             self.query_one(PassageView).clear("No passage matches the filter")
 

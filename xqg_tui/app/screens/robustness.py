@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -20,6 +19,7 @@ from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.widgets.drop_chart import DropChart
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.tables import fill_table
+from xqg_tui.literal import literal
 from xqg_tui.report import footnote as clean_footnote
 from xqg_tui.report import headers as clean_headers
 from xqg_tui.report import rows as clean_rows
@@ -92,7 +92,9 @@ class RobustnessScreen(XQGScreen):
         first = (attacked or message.runs)[-1]
         chooser = self.query_one("#evaluation", Select)
         with self.prevent(Select.Changed):
-            chooser.set_options((run.name, run.id) for run in reversed(message.runs))
+            chooser.set_options(
+                (literal(run.name, one_line=True), run.id) for run in reversed(message.runs)
+            )
             chooser.value = first.id
         self._read_report(first.id)
 
@@ -109,7 +111,9 @@ class RobustnessScreen(XQGScreen):
         report = self._report = message.report
         attack, measure = self.query_one("#attack", Select), self.query_one("#rob-measure", Select)
         with self.prevent(Select.Changed):
-            attack.set_options((report.attack_title(a), a) for a in report.attacks)
+            attack.set_options(
+                (literal(report.attack_title(a), one_line=True), a) for a in report.attacks
+            )
             measure.set_options((m, m) for m in report.measures)
             if report.attacks:
                 attack.value = report.attacks[0]
@@ -161,7 +165,13 @@ class RobustnessScreen(XQGScreen):
     def _fill(self, headers: list[str], rows: list[list[str]]) -> None:
         """The table: the first column on the left, numbers on the right."""
         cells = [
-            (row[0], [Text(c, justify="right" if i else "left") for i, c in enumerate(row)])
+            (
+                row[0],
+                [
+                    literal(c, one_line=True, justify="right" if i else "left")
+                    for i, c in enumerate(row)
+                ],
+            )
             for row in rows
         ]
         table = self.query_one("#drops", DataTable)

@@ -15,6 +15,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from xqg_tui.literal import literal
+
 if TYPE_CHECKING:
     from store.browse import RunOverview
 
@@ -58,13 +60,13 @@ def run_details(run: RunOverview, children: list[RunOverview], *, masked: bool) 
         ("parents", ", ".join(f"{p.role}: {p.name}" for p in run.parents) or "-"),
         ("children", ", ".join(child.name for child in children) or "-"),
     ):
-        fields.add_row(name, value)
+        fields.add_row(name, literal(value, one_line=True))
     parts: list[RenderableType] = [
-        Text(f"{run.kind} run {run.name}", style="bold underline"),
+        literal(f"{run.kind} run {run.name}", "bold underline", one_line=True),
         fields,
     ]
     if run.error:
-        parts += [Text("\nerror", style="bold red"), Text(run.error, style="red")]
+        parts += [Text("\nerror", style="bold red"), literal(run.error, "red")]
     versions: Any = "masked" if masked else run.versions
     blocks = (("params", run.params), ("summary", run.summary), ("versions", versions))
     for title, block in blocks:

@@ -18,6 +18,7 @@ from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.screens.run_detail import RunDetailScreen
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.tables import fill_table
+from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
     from store.browse import RunOverview
@@ -120,14 +121,14 @@ def run_cells(run: RunOverview, *, masked: bool) -> list[Text]:
         parents = parents[: PARENTS_WIDTH - 1] + "…"
     return [
         Text(str(run.id), justify="right"),
-        Text(run.kind),
-        Text(run.name, style="bold"),
-        Text(run.status, style=STATUS_STYLES.get(run.status, "")),
+        literal(run.kind, one_line=True),
+        literal(run.name, "bold", one_line=True),
+        literal(run.status, STATUS_STYLES.get(run.status, ""), one_line=True),
         Text(MASKED_TIME if masked else started_text(run.started_at)),
         Text("…" if masked else took_text(run.started_at, run.ended_at), justify="right"),
-        Text(run.collection or "-"),
-        Text(parents),
-        Text(params_text(run.params)),
+        literal(run.collection or "-", one_line=True),
+        literal(parents, one_line=True),
+        literal(params_text(run.params), one_line=True),
     ]
 
 

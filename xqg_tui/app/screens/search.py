@@ -28,6 +28,7 @@ from xqg_tui.app.rankings import Ranking, SearchOutcome
 from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.ranking import RankingColumn
+from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
     from store.browse import IndexRun
@@ -102,7 +103,7 @@ class SearchScreen(XQGScreen):
             picker.clear_options()
             for position, run in enumerate(message.indexes):
                 label = f"{run.name} (xQG)" if run.kind == "augment" else run.name
-                picker.add_option((label, run.id, position < PRESELECTED))
+                picker.add_option((literal(label, one_line=True), run.id, position < PRESELECTED))
         languages = [("auto-detect", AUTO)] + [
             (f"{code} {LANGUAGE_NAMES.get(code, '')}".strip(), code) for code in message.languages
         ]
@@ -240,7 +241,7 @@ class SearchScreen(XQGScreen):
 
     def _status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#search-status", Static)
-        status.update(Text(text, style="bold red" if error else ""))
+        status.update(literal(text, "bold red" if error else ""))
 
     def action_focus_query(self) -> None:
         """Type a query."""
@@ -285,8 +286,8 @@ def _known_text(outcome: SearchOutcome) -> Text:
     answers = " | ".join(query.answers) or "none stored"
     return Text.assemble(
         ("Evaluation question ", "dim"),
-        (query.qid, "bold"),
-        (f" ({query.language}) · answers: ", "dim"),
-        (answers, "bold black on yellow"),
+        literal(query.qid, "bold", one_line=True),
+        literal(f" ({query.language}) · answers: ", "dim", one_line=True),
+        literal(answers, "bold black on yellow", one_line=True),
         (f" · {len(query.relevant)} relevant passage(s) marked ✓", "dim"),
     )

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from xqg_tui.app.widgets.tables import fill_table
+from xqg_tui.literal import literal
 from xqg_tui.report import delta_text, labels, value_text
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def metric_cells(report: EvaluationReport, measure: str, language: str) -> list[
     count = report.count(report.baseline, measure, language)
     base = report.metrics[report.baseline].get(language, {}).get(measure)
     cells = [
-        Text(language, style="bold"),
+        literal(language, "bold", one_line=True),
         Text("-" if count is None else f"{count:,}", justify="right"),
         Text(value_text(measure, base), justify="right"),
     ]

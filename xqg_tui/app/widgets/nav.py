@@ -7,6 +7,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static, Tab, Tabs
 
 from xqg_tui.app.messages import SwitchScreen
+from xqg_tui.literal import literal
 
 SCREENS: tuple[tuple[str, str], ...] = (
     ("passages", "Passages"),
@@ -48,4 +49,4 @@ class TopBar(Horizontal):
     def compose(self) -> ComposeResult:
         """Tabs on the left, the database on the right."""
         yield ScreenTabs(self.current)
-        yield Static(self.database, id="database-name")
+        yield Static(literal(self.database, one_line=True), id="database-name")

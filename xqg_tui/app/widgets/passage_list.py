@@ -19,6 +19,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from xqg_tui.app.messages import PageLoaded, PassageHighlighted
+from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
     from store.browse import PassageLine, PassageListing
@@ -100,11 +101,11 @@ class PassageList(ScrollView, can_focus=True):
             line.docid if len(line.docid) <= DOCID_WIDTH else line.docid[: DOCID_WIDTH - 1] + "…"
         )
         return Text.assemble(
-            (docid.ljust(DOCID_WIDTH), self._style("docid")),
+            literal(docid.ljust(DOCID_WIDTH), self._style("docid"), one_line=True),
             " ",
-            (line.title, self._style("title")),
+            literal(line.title, self._style("title"), one_line=True),
             "  ",
-            (line.preview, self._style("preview")),
+            literal(line.preview, self._style("preview"), one_line=True),
             style=self.rich_style,  # the gaps between the parts get the list's colours
             no_wrap=True,
             end="",

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Select, Static
 
 from pipelines.languages import LANGUAGE_NAMES
+from xqg_tui.literal import literal, visible
 
 if TYPE_CHECKING:
     from store.browse import Passage, PassageGenerations
@@ -27,7 +28,7 @@ class PassageView(Vertical):
     @property
     def run_choices(self) -> list[str]:
         """The generation runs offered for this passage, as labelled in the chooser."""
-        return [_run_label(group) for group in self._groups.values()]
+        return [_run_label(group).plain for group in self._groups.values()]
 
     def compose(self) -> ComposeResult:
         """Header, text, the generation run chooser and the generated queries."""
@@ -43,13 +44,13 @@ class PassageView(Vertical):
     def show(self, passage: Passage, groups: list[PassageGenerations]) -> None:
         """Show a passage; keep the chosen generation run when this passage has it too."""
         header = Text.assemble(
-            (passage.docid, "bold"),
+            literal(passage.docid, "bold", one_line=True),
             "  ",
-            (passage.title, "italic"),
+            literal(passage.title, "italic", one_line=True),
             (f"  (id {passage.id})", "dim"),
         )
         self.query_one("#passage-header", Static).update(header)
-        self.query_one("#passage-text", Static).update(Text(passage.text))
+        self.query_one("#passage-text", Static).update(literal(passage.text))
         self._groups = {group.run_id: group for group in groups}
         chooser = self.query_one("#generation-run", Select)
         previous = chooser.value
@@ -88,8 +89,8 @@ class PassageView(Vertical):
         target.update(generations_table(group) if group else Text("No generated queries", "dim"))
 
 
-def _run_label(group: PassageGenerations) -> str:
-    return f"{group.run_name} ({group.count})"
+def _run_label(group: PassageGenerations) -> Text:
+    return literal(f"{group.run_name} ({group.count})", one_line=True)
 
 
 def generations_table(group: PassageGenerations) -> RenderableType:
@@ -107,5 +108,6 @@ def generations_table(group: PassageGenerations) -> RenderableType:
     table.add_column("queries", ratio=1)
     for language, texts in sorted(group.by_language.items()):
         name = LANGUAGE_NAMES.get(language, language)
-        table.add_row(f"{language} {name} ({len(texts)})", "\n".join(texts))
+        label = literal(f"{language} {name} ({len(texts)})", one_line=True)
+        table.add_row(label, literal("\n".join(visible(text, one_line=True) for text in texts)))
     return table

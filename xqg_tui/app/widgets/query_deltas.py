@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from xqg_tui.app.widgets.tables import fill_table
+from xqg_tui.literal import literal
 from xqg_tui.report import delta_text, value_text
 
 COLUMNS = ("lang", "base", "xQG", "Δ", "query")
@@ -36,7 +37,7 @@ class QueryDeltaTable(DataTable[Text]):
             (
                 str(delta.query_id),
                 [
-                    Text(delta.language),
+                    literal(delta.language, one_line=True),
                     Text(value_text(measure, delta.baseline), justify="right"),
                     Text(value_text(measure, delta.system), justify="right"),
                     Text(
@@ -44,7 +45,7 @@ class QueryDeltaTable(DataTable[Text]):
                         style="green" if delta.delta > 0 else "red",
                         justify="right",
                     ),
-                    Text(delta.text),
+                    literal(delta.text, one_line=True),
                 ],
             )
             for delta in deltas

@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Label
 
+from xqg_tui.literal import literal, visible
+
 if TYPE_CHECKING:
     from xqg_tui.app.rankings import Hit, Ranking
 
@@ -47,7 +49,9 @@ class RankingColumn(Vertical):
         self.ranking = ranking
         self._answers = answers
         role = " (baseline)" if ranking.is_baseline else ""
-        title = Text.assemble((ranking.name, "bold"), role, no_wrap=True, overflow="ellipsis")
+        title = Text.assemble(
+            literal(ranking.name, "bold", one_line=True), role, no_wrap=True, overflow="ellipsis"
+        )
         self.query_one(".ranking-title", Label).update(title)
         table = self.query_one(DataTable)
         table.clear()
@@ -81,14 +85,19 @@ def passage_cell(hit: Hit, answers: tuple[str, ...], width: int) -> Text:
     """Two lines: a ✓ for a relevant passage, docid and title; then the text around the
     first answer string, with every answer string highlighted."""
     mark = Text("✓ ", style="bold green") if hit.relevant else Text("")
-    head = Text.assemble(mark, (hit.docid, "bold"), " ", (hit.title, "italic"))
+    head = Text.assemble(
+        mark,
+        literal(hit.docid, "bold", one_line=True),
+        " ",
+        literal(hit.title, "italic", one_line=True),
+    )
     head.truncate(width, overflow="ellipsis")
     return Text.assemble(head, "\n", snippet(hit.text, answers, width))
 
 
 def snippet(text: str, answers: tuple[str, ...], width: int) -> Text:
     """``width`` characters of ``text`` around the first answer (case-sensitive, as R@kt)."""
-    flat = " ".join(text.split())
+    flat = visible(" ".join(text.split()), one_line=True)
     found = [(flat.find(answer), answer) for answer in answers if answer and answer in flat]
     start = 0
     if found:
