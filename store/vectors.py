@@ -135,28 +135,85 @@ def vector_path(store: Store, vector_set: VectorSet) -> Path:
     return store.path.parent / vector_set.path
 
 
+# Files up to this size are hashed on every open (about 0.1 s at 64 MiB): a same-size
+# corruption or another index of the same shape is caught, not searched. Larger files get
+# the header checks on open.
+HASHED_ON_OPEN = 64 << 20
+
+
 def open_index(store: Store, vector_set: VectorSet, *, verify: bool = False) -> Any:
-    """The usearch index of a vector set, memory-mapped read-only."""
+    """The usearch index of a vector set, memory-mapped read-only, after checking that the
+    file is the one recorded: its header (dimensions, scalar type, metric, count) always,
+    its SHA-256 when ``verify`` or when the file is small.
+
+    Raises:
+        StoreError: the file is missing, not a usearch index, or not the recorded one; the
+            message names what was expected and what was found.
+    """
     from usearch.index import Index
 
     path = vector_path(store, vector_set)
-    if not path.exists():
+    check_header(path, vector_set)
+    if (verify or path.stat().st_size <= HASHED_ON_OPEN) and (
+        file_sha256(path) != vector_set.sha256
+    ):
         raise StoreError(
-            f"{path}: vector file of vector set {vector_set.id} is missing; "
-            "rebuild it (rerun the step that wrote it)"
+            f"{path}: SHA-256 differs from the one recorded for vector set {vector_set.id}: "
+            f"the file changed after it was written; {REBUILD}"
         )
-    if verify and file_sha256(path) != vector_set.sha256:
-        raise StoreError(
-            f"{path}: checksum differs from the one recorded; the file changed "
-            "after it was written; rebuild it"
-        )
-    index = Index.restore(str(path), view=True)
+    try:
+        index = Index.restore(str(path), view=True)
+    except (ValueError, RuntimeError) as error:  # a header that promises more than is there
+        raise StoreError(f"{path}: not a whole usearch index ({error}); {REBUILD}") from None
     if index is None or len(index) != vector_set.count or index.ndim != vector_set.dim:
         raise StoreError(
             f"{path}: holds {0 if index is None else len(index)} vectors, "
-            f"{vector_set.count} recorded; rebuild it"
+            f"{vector_set.count} recorded; {REBUILD}"
         )
     return index
+
+
+REBUILD = "rebuild it: delete the run (or its file) and rerun the step that wrote it"
+
+
+def check_header(path: Path, vector_set: VectorSet) -> None:
+    """Compare a vector file's header with what the database recorded for it (cheap: the
+    header alone is read, whatever the file's size)."""
+    from usearch.index import Index
+
+    if path.is_dir():
+        raise StoreError(f"{path}: a folder where the vector file should be; {REBUILD}")
+    if not path.exists():
+        raise StoreError(f"{path}: vector file of vector set {vector_set.id} is missing; {REBUILD}")
+    try:
+        header = Index.metadata(str(path))
+    except (ValueError, RuntimeError) as error:
+        header, reason = None, str(error)
+    else:
+        reason = "no usearch header"
+    if header is None:
+        raise StoreError(
+            f"{path}: not a usearch index ({reason}: truncated or overwritten); {REBUILD}"
+        )
+    found = {
+        "dimensions": header["dimensions"],
+        "vectors": header["count_present"],
+        "scalar type": str(header["kind_scalar"].name).lower(),
+        "metric": str(header["kind_metric"].name).lower(),
+    }
+    expected = {
+        "dimensions": vector_set.dim,
+        "vectors": vector_set.count,
+        "scalar type": vector_set.dtype.lower(),
+        "metric": vector_set.metric.lower(),
+    }
+    wrong = [
+        f"{k} {found[k]} where {expected[k]} is recorded"
+        for k in expected
+        if found[k] != expected[k]
+    ]
+    if wrong:
+        raise StoreError(f"{path}: {'; '.join(wrong)}; {REBUILD}")
 
 
 def load_vectors(index: Any, keys: Sequence[int] | np.ndarray) -> np.ndarray:

@@ -61,7 +61,7 @@ def test_a_changed_file_fails_verification(store: Store, make_vector_set: MakeVe
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(StoreError, match="checksum differs"):
+    with pytest.raises(StoreError, match="SHA-256 differs from the one recorded"):
         open_index(store, vector_set, verify=True)
 
 
