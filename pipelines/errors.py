@@ -4,6 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# How much of a value from a file a message or a run summary quotes: a 50 MB "docid" is
+# data, not something to print twice and store in every summary.
+QUOTED = 120
+# The longest message an error carries, whatever it quotes.
+MESSAGE = 4_000
+
+
+def shorten(value: object, limit: int = QUOTED) -> str:
+    """``value`` as text of at most about ``limit`` characters, saying how long it was."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text):,} characters)"
+
 
 class InputError(Exception):
     """Bad input: says which file, which line, what was expected and what to do."""
@@ -13,7 +27,7 @@ class InputError(Exception):
     ) -> None:
         self.path = None if path is None else str(path)
         self.line = line
-        self.message = message
+        self.message = message = shorten(message, MESSAGE)
         where = "" if path is None else f"{path}:{line}: " if line else f"{path}: "
         super().__init__(f"{where}{message}")
 

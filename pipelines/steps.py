@@ -9,6 +9,7 @@ wrote.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -19,7 +20,10 @@ from store.db import Store
 from store.errors import ConflictError
 from store.records import Run
 
-BAD_INPUT = (InputError, ConflictError)
+# Errors after which a step's run is removed with what it wrote (nothing half-written is
+# kept): bad input, and a disk that is full or failing (OSError, and SQLite's own I/O and
+# "database or disk is full" errors), which the user fixes before running the step again.
+BAD_INPUT = (InputError, ConflictError, OSError, sqlite3.OperationalError)
 
 StepBody = Callable[[Run], dict[str, Any]]
 

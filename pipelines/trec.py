@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from pipelines.errors import InputError
-from pipelines.ingest.records import text_lines
+from pipelines.errors import InputError, shorten
+from pipelines.ingest.records import require_file, text_lines
 from pipelines.progress import SILENT, Progress
 from pipelines.search import write_trec
 from pipelines.steps import run_step
@@ -62,7 +62,7 @@ class Unmapped:
         return {
             "lines": self.lines,
             "distinct": len(self.ids),
-            "examples": [key for key, _ in self.ids.most_common(EXAMPLES)],
+            "examples": [shorten(key) for key, _ in self.ids.most_common(EXAMPLES)],
         }
 
 
@@ -74,8 +74,7 @@ def read_run_file(path: str | Path) -> tuple[RunFormat, list[RunLine]]:
             or score that is not a number, or a docid listed twice for one query.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("no such run file; give a TREC or Tevatron run file", path)
+    require_file(path, "no such run file; give a TREC or Tevatron run file")
     parsed: list[RunLine] = []
     run_format: RunFormat | None = None
     seen: dict[tuple[str, str], int] = {}
@@ -250,19 +249,24 @@ def _map(
     return hits, summary
 
 
+def _examples(unmapped: Unmapped) -> str:
+    """The three commonest unknown ids, quoted and shortened."""
+    return ", ".join(repr(shorten(key)) for key, _ in unmapped.ids.most_common(3))
+
+
 def _warnings(target: Collection, qids: Unmapped, docids: Unmapped) -> list[str]:
     found = []
     if qids.lines:
         found.append(
             f"{qids.lines} lines name {len(qids.ids)} qids that collection {target.name!r} does "
-            f"not hold (e.g. {', '.join(repr(k) for k, _ in qids.ids.most_common(3))}); "
+            f"not hold (e.g. {_examples(qids)}); "
             "those queries are not imported"
         )
     if docids.lines:
         found.append(
             f"{docids.lines} lines name {len(docids.ids)} docids that collection "
             f"{target.name!r} does not hold (e.g. "
-            f"{', '.join(repr(k) for k, _ in docids.ids.most_common(3))}); they are left out "
+            f"{_examples(docids)}); they are left out "
             "and the passages ranked below them move up"
         )
     return found

@@ -7,6 +7,7 @@ or not at all.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +19,6 @@ from store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_S = 30.0
 # PRAGMAs take no parameters: their statements are built once, from this package's integers.
-BUSY_TIMEOUT_PRAGMA = f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}"
 APPLICATION_ID_PRAGMA = f"PRAGMA application_id = {int(APPLICATION_ID)}"
 USER_VERSION_PRAGMA = f"PRAGMA user_version = {int(SCHEMA_VERSION)}"
 
@@ -58,11 +58,13 @@ class Store:
         self._depth = 1
         try:
             yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        else:
             self.conn.execute("COMMIT")
+        except BaseException:
+            # SQLite may have rolled back already (a full disk, an I/O error): a second
+            # ROLLBACK would hide the real cause behind "no transaction is active".
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
         finally:
             self._depth = 0
 
@@ -107,6 +109,8 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path}: is a folder; give the path of a database file (e.g. xqg.db)")
+    if path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return _open_read_only(path)
     if not path.exists():
         if not create:
             raise NotFoundError(f"{path}: no such database; run `xqg ingest ...` to create one")
@@ -118,6 +122,31 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         _check(conn, path, create=create)  # before anything is written to the file
         _configure(conn, path)
         _migrate(conn, path)
+    except BaseException:
+        conn.close()
+        raise
+    return Store(path, conn)
+
+
+def _open_read_only(path: Path) -> Store:
+    """A database on a read-only file system, or a read-only file: it can be read, not
+    written. Where no -shm file can be made beside it, SQLite reads it as immutable."""
+    from urllib.parse import quote
+
+    immutable = "" if os.access(path.parent, os.W_OK) else "&immutable=1"
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro{immutable}"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+    conn.isolation_level = None
+    try:
+        _check(conn, path, create=False)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{path}: written by an older xqg (schema {version}, this one reads "
+                f"{SCHEMA_VERSION}) and read-only here; open it once where it can be written "
+                "so that it is migrated"
+            )
+        conn.execute("PRAGMA foreign_keys = ON")
     except BaseException:
         conn.close()
         raise
@@ -154,7 +183,7 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute(BUSY_TIMEOUT_PRAGMA)
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:

@@ -35,24 +35,86 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _report_error(error: Exception) -> int:
     from pipelines.errors import InputError, StepError
-    from store.errors import ConflictError, NotFoundError, StoreError
+    from store.errors import StoreError
 
-    if isinstance(error, (InputError, ConflictError, NotFoundError)):
+    if isinstance(error, (InputError, StoreError)):  # conflicts and missing things too
         _error(str(error))
         return EXIT_BAD_INPUT
-    if isinstance(error, (StepError, StoreError)):
+    if isinstance(error, StepError):
         _error(str(error))
         return EXIT_FAILURE
-    raise error
+    fixable = user_fixable(error)
+    if fixable is not None:
+        _error(fixable)
+        return EXIT_BAD_INPUT
+    if os.environ.get("XQG_DEBUG"):
+        raise error
+    _error(
+        f"unexpected {type(error).__name__}: {error}; the traceback is in "
+        f"{_write_traceback(error)} (XQG_DEBUG=1 prints it here); please report it"
+    )
+    return EXIT_FAILURE
+
+
+def user_fixable(error: BaseException) -> str | None:
+    """A one-line message for errors the user can fix that no step maps itself (a full
+    disk, a locked or damaged database, a folder given for a file), else None."""
+    import csv
+    import errno
+    import sqlite3
+
+    text = str(error)
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return (
+            f"{error.filename or 'a file'}: disk full or file too large ({text}); free space "
+            "and rerun the same command (nothing half-written is kept)"
+        )
+    if isinstance(error, IsADirectoryError):
+        return f"{error.filename}: is a folder; give the path of a file"
+    if isinstance(error, (FileNotFoundError, PermissionError, NotADirectoryError)):
+        return f"{error.filename}: {error.strerror}; check the path"
+    if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+        return "the database is locked by another writer; wait for it to finish and rerun"
+    code = getattr(error, "sqlite_errorname", "")
+    if code.startswith("SQLITE_READONLY"):
+        return (
+            "the database is read-only here; this command writes: copy the database (and "
+            "its .vectors folder) somewhere writable"
+        )
+    if code.startswith(("SQLITE_FULL", "SQLITE_IOERR")):
+        return (
+            f"could not write the database ({text}): the disk may be full or over a size "
+            "limit; free space and rerun the same command (nothing half-written is kept)"
+        )
+    if isinstance(error, sqlite3.DatabaseError):
+        return f"the database file is damaged or inconsistent ({text}); restore it from a copy"
+    if isinstance(error, RecursionError):
+        return "the input is nested too deeply to read; check that the file is what it claims"
+    if isinstance(error, OverflowError):
+        return f"a number in the input is too large ({text}); ids and counts fit in 64 bits"
+    if isinstance(error, csv.Error):
+        return f"the input is not valid delimited text ({text}); check the file"
+    return None
+
+
+def _write_traceback(error: BaseException) -> str:
+    """Write the traceback to a file in the temporary folder; return its path."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="xqg-error-", suffix=".txt", delete=False, encoding="utf-8"
+    ) as file:
+        file.write("".join(traceback.format_exception(error)))
+    return file.name
 
 
 def _error(message: str) -> None:
-    from rich.markup import escape
+    # Messages quote user data (ids, file names): literal, controls made visible.
+    from pipelines.errors import MESSAGE, shorten
+    from xqg_tui.console import err, marked
 
-    from xqg_tui.console import err
-
-    # Messages quote user data (ids, file names) that may look like rich markup.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err.print(marked("error:", "bold red", shorten(message, MESSAGE)), soft_wrap=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, shorten
 from pipelines.ingest.records import (
+    INT64,
     Dataset,
     UniqueIds,
     answer_list,
@@ -104,7 +105,9 @@ def _qrel_cells(cells: list[str], path: Path, number: int) -> tuple[str, str, in
     try:
         relevance = int(cells[2])
     except ValueError as error:
-        raise InputError(f"score {cells[2]!r} is not an integer", path, number) from error
+        raise InputError(f"score {shorten(cells[2])!r} is not an integer", path, number) from error
+    if relevance not in INT64:
+        raise InputError(f"score {shorten(cells[2])!r} does not fit in 64 bits", path, number)
     return cells[0].strip(), cells[1].strip(), relevance
 
 

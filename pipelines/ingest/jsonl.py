@@ -14,8 +14,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import InputError
-from pipelines.ingest.records import Dataset, UniqueIds, answer_list, iter_jsonl, text_field
+from pipelines.errors import InputError, shorten
+from pipelines.ingest.records import (
+    INT64,
+    Dataset,
+    UniqueIds,
+    answer_list,
+    iter_jsonl,
+    text_field,
+)
 from pipelines.languages import normalize_language
 from store.records import AnswerRecord, PassageRecord, QrelRecord, QueryRecord
 
@@ -71,6 +78,14 @@ def _relevant(value: Any, path: Path, line: int) -> dict[str, int]:
     if isinstance(value, dict) and all(
         isinstance(g, int) and not isinstance(g, bool) for g in value.values()
     ):
+        for docid, grade in value.items():
+            if grade not in INT64:
+                raise InputError(
+                    f"grade {shorten(grade)} of docid {shorten(docid)!r} in field 'relevant' "
+                    "does not fit in 64 bits; grades are small integers",
+                    path,
+                    line,
+                )
         return {str(docid): grade for docid, grade in value.items()}
     raise InputError(
         "field 'relevant' must be a list of docids or an object docid -> grade", path, line

@@ -149,16 +149,33 @@ def json_line(text: str, steps: Sequence[str | int]) -> int:
     return text.count("\n", 0, offset) + 1
 
 
+# Grades and ids are stored as SQLite integers: signed 64 bits.
+INT64 = range(-(2**63), 2**63)
+
+
+def require_file(path: Path, missing: str = "no such file; check the path") -> None:
+    """Refuse a folder given for a file, or a path that names nothing."""
+    if path.is_dir():
+        raise InputError("is a folder; give the path of a file", path)
+    if not path.is_file():
+        raise InputError(missing, path)
+
+
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line; a malformed line stops with its number."""
-    if not path.is_file():
-        raise InputError("no such file; check the path", path)
+    require_file(path)
     empty = True
     for number, line in text_lines(path):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
+        except RecursionError:
+            raise InputError(
+                "JSON nested too deeply to read; expected one flat JSON object per line",
+                path,
+                number,
+            ) from None
         except json.JSONDecodeError as error:
             raise InputError(
                 f"malformed JSON ({error.msg} at column {error.colno}); "

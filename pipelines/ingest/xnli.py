@@ -19,7 +19,7 @@ import csv
 from pathlib import Path
 
 from pipelines.errors import InputError
-from pipelines.ingest.records import Dataset, UniqueIds, text_lines
+from pipelines.ingest.records import Dataset, UniqueIds, require_file, text_lines
 from pipelines.languages import normalize_language
 from store.records import PassageRecord, QrelRecord, QueryRecord
 
@@ -66,8 +66,7 @@ def read_xnli(path: str | Path) -> Dataset:
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    if not path.is_file():
-        raise InputError("no such file; expected the XNLI TSV (e.g. xnli.dev.tsv)", path)
+    require_file(path, "no such file; expected the XNLI TSV (e.g. xnli.dev.tsv)")
     rows = []
     lines = (line for _, line in text_lines(path))
     reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -77,14 +76,19 @@ def _rows(path: Path) -> list[dict[str, str]]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(f"header lacks columns {missing}; expected {list(COLUMNS)}", path, 1)
-    for number, cells in enumerate(reader, start=2):
-        if len(cells) != len(header):
-            raise InputError(
-                f"expected {len(header)} tab-separated columns, found {len(cells)}",
-                path,
-                number,
-            )
-        rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if len(cells) != len(header):
+                raise InputError(
+                    f"expected {len(header)} tab-separated columns, found {len(cells)}",
+                    path,
+                    number,
+                )
+            rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
+    except csv.Error as error:  # e.g. a field over the csv module's 128 KiB limit
+        raise InputError(
+            f"not XNLI TSV ({error}); XNLI fields are sentences", path, reader.line_num
+        ) from None
     if not rows:
         raise InputError("no rows after the header", path)
     return rows

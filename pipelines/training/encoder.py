@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, shorten
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.training.config import EncoderTraining, TrainingJob
@@ -123,11 +123,20 @@ def _held_out_runs(store: Store, job: EncoderTraining, generation_run: Run | Non
 def output_folder(store: Store, job: TrainingJob, run_name: str) -> Path:
     """Where a training writes: ``--output`` or ``<db>.models/<run name>`` (absolute).
 
+    A run name becomes one folder inside ``<db>.models/``: a name that would lead outside
+    it (``/abs``, ``../x``, ``a/b``) is refused; ``--output`` is where a user chooses freely.
+
     Raises:
-        InputError: it already holds a finished model.
+        InputError: the name leads outside ``<db>.models/``, or the folder already holds a
+            finished model.
     """
-    base = Path(job.output) if job.output else store.path.with_suffix(".models") / run_name
-    output = base.resolve()
+    models = store.path.with_suffix(".models").resolve()
+    output = Path(job.output).resolve() if job.output else (models / run_name).resolve()
+    if not job.output and (output.parent != models or run_name in ("", ".", "..")):
+        raise InputError(
+            f"run name {shorten(run_name)!r} cannot name a folder inside {models}: "
+            "use a name without '/' or '..', or choose the folder with --output"
+        )
     if (output / "model").exists():
         raise InputError(
             f"{output / 'model'} already holds a trained model; choose another --output or --name"
