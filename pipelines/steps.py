@@ -17,13 +17,14 @@ from pipelines.errors import InputError
 from pipelines.progress import SILENT, Progress
 from store import lifecycle
 from store.db import Store
-from store.errors import ConflictError
+from store.errors import StoreError
 from store.records import Run
 
 # Errors after which a step's run is removed with what it wrote (nothing half-written is
-# kept): bad input, and a disk that is full or failing (OSError, and SQLite's own I/O and
-# "database or disk is full" errors), which the user fixes before running the step again.
-BAD_INPUT = (InputError, ConflictError, OSError, sqlite3.OperationalError)
+# kept): bad input (files; a database or vector file not as recorded) and a disk that is
+# full or failing (OSError; SQLite's I/O and "database or disk is full" errors), which the
+# user fixes before running the step again.
+BAD_INPUT = (InputError, StoreError, OSError, sqlite3.OperationalError)
 
 StepBody = Callable[[Run], dict[str, Any]]
 

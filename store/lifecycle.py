@@ -145,6 +145,16 @@ def _decide(
         return None
     same = existing.kind == kind and existing.params == params
     if same and existing.status == "done":
+        damaged = [
+            d
+            for v in vectors.run_vector_sets(store, existing.id)
+            if (d := vectors.damage(store, v))
+        ]
+        if damaged and kind in REBUILT_IN_PLACE:
+            say(f"{damaged[0]}; rebuilding {kind} run {existing.name!r} (run {existing.id})")
+            vectors.remove_files(store, _forget_vector_sets(store, existing.id))
+            _reopen(store, existing.id)
+            return Claim(store, runs.get_run(store, existing.id), "resumed")
         say(f"{kind} {existing.name!r} is already done (run {existing.id}); reusing it")
         return Claim(store, existing, "reused")
     if existing.status == "done":
@@ -167,6 +177,19 @@ def _decide(
     runs.delete_run(store, existing.id)
     replaced.append(existing.id)
     return None
+
+
+# Steps whose only outputs are vector files: a finished run whose file is missing or not
+# the one recorded is rebuilt under the same id (its dependents keep their links) when the
+# step is run again, which is what the advice on a damaged file says to do.
+REBUILT_IN_PLACE = ("index", "augment")
+
+
+def _forget_vector_sets(store: Store, run_id: int) -> list[str]:
+    """Delete a run's vector-set rows; return the paths of their files."""
+    paths = [v.path for v in vectors.run_vector_sets(store, run_id)]
+    store.execute("DELETE FROM vector_sets WHERE run_id = ?", (run_id,))
+    return paths
 
 
 def _state(run: Run, live: bool) -> str:

@@ -106,6 +106,27 @@ def vector_writer(
         raise
 
 
+def run_vector_sets(store: Store, run_id: int) -> list[VectorSet]:
+    """Every vector set a run wrote."""
+    rows = store.rows("SELECT * FROM vector_sets WHERE run_id = ? ORDER BY id", (run_id,))
+    return [VectorSet.from_row(row) for row in rows]
+
+
+def damage(store: Store, vector_set: VectorSet, *, full: bool = False) -> str | None:
+    """Why a vector set's file is not the one recorded, or None when it is: the header
+    always, the SHA-256 when ``full`` or when the file is small."""
+    path = vector_path(store, vector_set)
+    try:
+        check_header(path, vector_set)
+        if (full or path.stat().st_size <= HASHED_ON_OPEN) and (
+            file_sha256(path) != vector_set.sha256
+        ):
+            return f"{path}: SHA-256 differs from the one recorded"
+    except StoreError as error:
+        return str(error).split("; rebuild it")[0]
+    return None
+
+
 def run_vector_set(store: Store, run_id: int, kind: str) -> VectorSet:
     """The vector set of a given kind that a run wrote."""
     rows = store.rows(
@@ -173,7 +194,7 @@ def open_index(store: Store, vector_set: VectorSet, *, verify: bool = False) -> 
     return index
 
 
-REBUILD = "rebuild it: delete the run (or its file) and rerun the step that wrote it"
+REBUILD = "rebuild it: rerun the step that wrote it (the same command rebuilds the file)"
 
 
 def check_header(path: Path, vector_set: VectorSet) -> None:

@@ -19,7 +19,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -291,3 +291,23 @@ def _differ(found: State, expected: State) -> str:
                 f"{table}: {len(got)} rows, {len(want)} expected; extra {extra}; missing {missing}"
             )
     return "\n".join(lines)
+
+
+def test_following_the_advice_on_lost_vector_files_restores_the_state(
+    inputs: dict[str, Path], before: dict[str, Path], tmp_path: Path, capsys: Any
+) -> None:
+    """The vectors folder is gone: search names the file and says to rerun the step that
+    wrote it; rerunning index and augment as they were run rebuilds both files in place."""
+    db = shutil.copytree(before["search"], tmp_path / "lost") / "xqg.db"
+    original = _state(db)
+    shutil.rmtree(db.with_suffix(".vectors"))
+    search = STEPS["search"]
+    assert main([*search.args(inputs), "--db", str(db), "--name", search.name]) == 2
+    advice = capsys.readouterr().err
+    assert "is missing; rebuild it: rerun the step that wrote it" in advice
+    for label in ("index", "augment"):
+        step = STEPS[label]
+        assert main([*step.args(inputs), "--db", str(db), "--name", step.name]) == 0
+        assert "rebuilding" in capsys.readouterr().err
+    assert _state(db) == original
+    assert main([*search.args(inputs), "--db", str(db), "--name", search.name]) == 0

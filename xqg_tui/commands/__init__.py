@@ -2,6 +2,7 @@
 
 from xqg_tui.commands import (
     augment,
+    check,
     compare,
     demo,
     evaluate,
@@ -34,6 +35,7 @@ MODULES = (
     export_run,
     runs,
     gc,
+    check,
     robustness,
     tui,
     demo,
