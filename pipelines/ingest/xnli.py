@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from pipelines.errors import InputError
 from pipelines.ingest.records import Dataset, UniqueIds, require_file, text_lines
@@ -67,28 +68,32 @@ def read_xnli(path: str | Path) -> Dataset:
 
 def _rows(path: Path) -> list[dict[str, str]]:
     require_file(path, "no such file; expected the XNLI TSV (e.g. xnli.dev.tsv)")
-    rows = []
     lines = (line for _, line in text_lines(path))
     reader = csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE)
+    try:
+        return _read_rows(reader, path)
+    except csv.Error as error:  # e.g. a field over the csv module's 128 KiB limit
+        raise InputError(
+            f"not XNLI TSV ({error}); XNLI fields are sentences", path, reader.line_num
+        ) from None
+
+
+def _read_rows(reader: Any, path: Path) -> list[dict[str, str]]:
     header = next(reader, None)
     if header is None:
         raise InputError("file is empty; expected a header and XNLI rows", path)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError(f"header lacks columns {missing}; expected {list(COLUMNS)}", path, 1)
-    try:
-        for number, cells in enumerate(reader, start=2):
-            if len(cells) != len(header):
-                raise InputError(
-                    f"expected {len(header)} tab-separated columns, found {len(cells)}",
-                    path,
-                    number,
-                )
-            rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
-    except csv.Error as error:  # e.g. a field over the csv module's 128 KiB limit
-        raise InputError(
-            f"not XNLI TSV ({error}); XNLI fields are sentences", path, reader.line_num
-        ) from None
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if len(cells) != len(header):
+            raise InputError(
+                f"expected {len(header)} tab-separated columns, found {len(cells)}",
+                path,
+                number,
+            )
+        rows.append(_checked(dict(zip(header, cells, strict=True)), path, number))
     if not rows:
         raise InputError("no rows after the header", path)
     return rows
