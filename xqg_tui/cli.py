@@ -86,6 +86,11 @@ def user_fixable(error: BaseException) -> str | None:
             f"could not write the database ({text}): the disk may be full or over a size "
             "limit; free space and rerun the same command (nothing half-written is kept)"
         )
+    if isinstance(error, sqlite3.IntegrityError):
+        return (
+            f"the input refers to rows this database does not hold ({text}); "
+            "`xqg check` verifies the database and its vector files"
+        )
     if isinstance(error, sqlite3.DatabaseError):
         return f"the database file is damaged or inconsistent ({text}); restore it from a copy"
     if isinstance(error, RecursionError):
