@@ -79,7 +79,13 @@ def vector_writer(
     writer = VectorWriter(store, path, dim)
     try:
         yield writer
-        writer.index.save(str(partial))
+        try:
+            writer.index.save(str(partial))
+        except RuntimeError as error:  # usearch: "Failed to serialize into stream"
+            raise StoreError(
+                f"{partial}: could not write the vector file ({error}): the disk may be full "
+                "or over a size limit; free space and rerun the same command"
+            ) from None
         os.replace(partial, path)
         with store.transaction():
             store.execute(

@@ -191,3 +191,39 @@ def test_a_read_only_database_can_be_read(
     other = write_jsonl(tmp_path / "other.jsonl", [{**PASSAGE, "docid": "d2"}])
     assert main(["ingest", "jsonl", str(other), "--db", str(read_only_copy)]) == 2
     assert "the database is read-only here" in capsys.readouterr().err
+
+
+WRITE_VECTORS = """
+import resource, signal, sys
+import numpy as np
+from store import open_store
+from store.collections import ensure_collection
+from store.runs import start_run
+from store.vectors import vector_writer
+
+with open_store(sys.argv[1]) as store:
+    collection = ensure_collection(store, "c", "jsonl")
+    run = start_run(store, "index", "big", {}, collection_id=collection.id)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+    with vector_writer(store, run_id=run.id, kind="passages", collection_id=collection.id,
+                       encoder="e5-small", encoder_config={}, dim=256) as writer:
+        writer.add(np.arange(4000), np.ones((4000, 256), dtype=np.float32))
+"""
+
+
+def test_a_full_disk_while_saving_vectors_is_named(tmp_path: Path) -> None:
+    import sys
+
+    db = tmp_path / "xqg.db"
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_VECTORS, str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "store.errors.StoreError" in done.stderr
+    assert "could not write the vector file (Failed to serialize" in done.stderr
+    assert "the disk may be full" in done.stderr
+    assert list(db.with_suffix(".vectors").iterdir()) == []  # no partial file is left

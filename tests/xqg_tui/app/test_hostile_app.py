@@ -6,15 +6,25 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.message import Message
+from textual.widgets import DataTable, Select, SelectionList, Static
 
-from store import Store
+from store import Store, open_store
 from store.collections import add_passages, ensure_collection
 from store.generations import add_generations
 from store.records import GenerationRecord, PassageRecord
 from store.runs import fail_run, finish_run, start_run
 from tests.xqg_tui.app.conftest import MakeApp
-from tests.xqg_tui.app.driving import SIZE, shown, synchronous, table_rows, text_of, wait_until
+from tests.xqg_tui.app.driving import (
+    SIZE,
+    posted,
+    shown,
+    synchronous,
+    table_rows,
+    text_of,
+    wait_until,
+)
+from xqg_tui.app.messages import ReportLoaded
 from xqg_tui.app.screens.run_detail import RunDetailScreen
 
 CLEAR = "\x1b[2J"
@@ -103,4 +113,33 @@ async def test_runs_and_run_detail_show_names_literally(
         assert "broke at [/] \\x1b[2J" in details
         _no_raw_controls(details)
         await pilot.click(Static)
+        assert app.is_running
+
+
+HOSTILE_RUN = f"[@click=app.quit]base{TITLE}[/]"
+SHOWN_RUN = "[@click=app.quit]base\\x1b]0;pwned\\x07[/]"
+
+
+@synchronous
+async def test_search_and_compare_show_run_names_literally(
+    writable_db: Path, make_app: MakeApp
+) -> None:
+    with open_store(writable_db) as store:
+        for old, new in (
+            ("demo-baseline", HOSTILE_RUN),
+            ("demo-search-baseline", f"s{HOSTILE_RUN}"),
+        ):
+            store.execute("UPDATE runs SET name = ? WHERE name = ?", (new, old))
+    messages: list[Message] = []
+    app = make_app(writable_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("2")
+        picker = app.screen.query_one("#indexes", SelectionList)
+        await wait_until(pilot, lambda: picker.option_count == 3)
+        labels = [text_of(picker.get_option_at_index(i).prompt).strip() for i in range(3)]
+        assert SHOWN_RUN in labels
+        await app.run_action("show('compare')")  # "3" would be typed into the query box
+        await wait_until(pilot, lambda: bool(posted(messages, ReportLoaded)), timeout=60)
+        baseline = app.screen.query_one("#baseline", Select)
+        assert any(f"s{SHOWN_RUN}" in text_of(prompt) for prompt, _ in baseline._options)
         assert app.is_running
