@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # The CPU build of torch; an unpinned torch pulls a multi-GB CUDA build.
 TORCH_PIN ?= torch==2.13.0
-# Real data (XQuAD, XNLI, XOR-TyDi, Punkt): ../shared/data beside the checkout, else this
-# workplace's copy; XQG_SHARED_DATA=... overrides.
-XQG_SHARED_DATA ?= $(firstword $(wildcard $(abspath ../shared/data) /work/shared/data))
+# Real data (XQuAD, XNLI, XOR-TyDi, Punkt): ../shared/data beside the checkout;
+# XQG_SHARED_DATA=... points elsewhere.
+XQG_SHARED_DATA ?= $(abspath ../shared/data)
 SHARED := $(XQG_SHARED_DATA)
 # NLTK's Punkt data for R@kt: the local copy when there is one (online it is downloaded).
 ifneq ($(wildcard $(SHARED)/nltk_data),)

@@ -87,14 +87,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _default_xquad() -> Path:
-    shared = os.environ.get("XQG_SHARED_DATA") or next(
-        (
-            str(p)
-            for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data"))
-            if p.is_dir()
-        ),
-        str(ROOT.parent / "shared" / "data"),
-    )
+    shared = os.environ.get("XQG_SHARED_DATA") or str(ROOT.parent / "shared" / "data")
     return Path(shared) / "xquad"
 
 

@@ -14,14 +14,8 @@ from store import Store, open_store
 from store.records import VectorSet
 
 ROOT = Path(__file__).resolve().parents[1]
-# The real data beside the checkout, else this workplace's copy; XQG_SHARED_DATA overrides.
-SHARED_DATA = Path(
-    os.environ.get("XQG_SHARED_DATA")
-    or next(
-        (p for p in (ROOT.parent / "shared" / "data", Path("/work/shared/data")) if p.is_dir()),
-        ROOT.parent / "shared" / "data",
-    )
-)
+# The real data beside the checkout; XQG_SHARED_DATA points elsewhere.
+SHARED_DATA = Path(os.environ.get("XQG_SHARED_DATA") or ROOT.parent / "shared" / "data")
 
 # R@kt tokenises with NLTK's Punkt data, which ships with the shared data here.
 os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
@@ -31,7 +25,10 @@ os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
 def shared_data() -> Path:
     """The read-only folder of real datasets (XQuAD, XNLI, XOR-TyDi, MIRACL, Punkt)."""
     if not (SHARED_DATA / "xquad" / "xquad.en.json").exists():
-        raise RuntimeError(f"real data not found at {SHARED_DATA}; set XQG_SHARED_DATA")
+        raise RuntimeError(
+            f"real data not found at {SHARED_DATA}: put shared/data beside the checkout or "
+            "set XQG_SHARED_DATA to the folder that holds xquad/, xnli/ and nltk_data/"
+        )
     return SHARED_DATA
 
 

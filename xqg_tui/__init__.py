@@ -1,1 +1,1 @@
-"""Presentation for xqg: the ``xqg`` command line (and, next, the Textual app)."""
+"""Presentation for xqg: the ``xqg`` command line and the Textual app (``xqg tui``)."""
