@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -178,20 +177,3 @@ def _hits(
                         float(scores[row, position]),
                     )
             advance(len(batch))
-
-
-def write_trec(store: Store, search_run: str | int, path: str | Path) -> int:
-    """Write a search run as a TREC run file (``qid Q0 docid rank score tag``); returns lines."""
-    run = runs.get_run(store, search_run, kind="search")
-    ranked = results.get_results(store, run.id)
-    qids = {q.id: q.qid for q in collections.get_queries(store, run.collection_id or 0)}
-    names = collections.docids(store, {pid for hits in ranked.values() for pid, _ in hits})
-    lines = 0
-    with open(path, "w", encoding="utf-8") as handle:
-        for query_id in sorted(ranked, key=lambda q: qids[q]):
-            for position, (passage_id, score) in enumerate(ranked[query_id], start=1):
-                handle.write(
-                    f"{qids[query_id]} Q0 {names[passage_id]} {position} {score:.9g} {run.name}\n"
-                )
-                lines += 1
-    return lines

@@ -8,7 +8,7 @@ short; the search engine loads its model in a worker when the Search screen firs
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar, cast
 
@@ -19,10 +19,10 @@ from textual.screen import Screen
 
 from xqg_tui.app.library import Library
 from xqg_tui.app.messages import OpenPassage, OpenQuery, SwitchScreen
+from xqg_tui.app.screens import SCREENS, ScreenEntry
 from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.screens.help import COMMON_KEYS, HelpScreen, Section, binding_rows
 from xqg_tui.app.screens.passages import PassagesScreen
-from xqg_tui.app.widgets.nav import SCREENS
 from xqg_tui.app.widgets.passage_list import PassageList
 
 if TYPE_CHECKING:
@@ -33,45 +33,14 @@ if TYPE_CHECKING:
 WARM_UP_AFTER_S = 0.5
 
 
-def _search_screen() -> Screen[None]:
-    from xqg_tui.app.screens.search import SearchScreen
-
-    return SearchScreen()
-
-
-def _compare_screen() -> Screen[None]:
-    from xqg_tui.app.screens.compare import CompareScreen
-
-    return CompareScreen()
-
-
-def _runs_screen() -> Screen[None]:
-    from xqg_tui.app.screens.runs import RunsScreen
-
-    return RunsScreen()
-
-
-def _robustness_screen() -> Screen[None]:
-    from xqg_tui.app.screens.robustness import RobustnessScreen
-
-    return RobustnessScreen()
+def _mode(entry: ScreenEntry) -> Callable[[], Screen[None]]:
+    """A mode's screen factory: the screen's module is imported when it is first shown."""
+    return lambda: entry.load()()
 
 
 def screen_classes() -> dict[str, type[XQGScreen]]:
     """Mode name -> screen class, in tab order (imports every screen)."""
-    from xqg_tui.app.screens.compare import CompareScreen
-    from xqg_tui.app.screens.robustness import RobustnessScreen
-    from xqg_tui.app.screens.runs import RunsScreen
-    from xqg_tui.app.screens.search import SearchScreen
-
-    found: list[type[XQGScreen]] = [
-        PassagesScreen,
-        SearchScreen,
-        CompareScreen,
-        RunsScreen,
-        RobustnessScreen,
-    ]
-    return {screen.NAME: screen for screen in found}
+    return {entry.name: entry.load() for entry in SCREENS}
 
 
 class XQGApp(App[None]):
@@ -84,17 +53,11 @@ class XQGApp(App[None]):
     CSS_PATH = "xqg.tcss"
     TITLE = "xqg"
     DEFAULT_MODE = "passages"
-    MODES: ClassVar = {
-        "passages": PassagesScreen,
-        "search": _search_screen,
-        "compare": _compare_screen,
-        "runs": _runs_screen,
-        "robustness": _robustness_screen,
-    }
+    MODES: ClassVar = {entry.name: _mode(entry) for entry in SCREENS}
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(str(number), f"show('{name}')", title, show=False)
-            for number, (name, title) in enumerate(SCREENS, start=1)
+            for number, (name, title, _, _) in enumerate(SCREENS, start=1)
         ),
         Binding("question_mark", "help", "Keys"),
         Binding("f1", "help", "Keys", show=False),

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.official_xor_retrieve import official_evaluate_top_k_hit
 from pipelines.errors import StepError
 from pipelines.metrics.r_at_kt import (
     TokenCache,
@@ -172,60 +173,6 @@ def test_punkt_is_found_again_after_the_offline_test(tokenize: Tokenize) -> None
 
 
 # --- the official loop, re-implemented ---------------------------------------------------
-
-
-def official_evaluate_top_k_hit(
-    results: list[dict[str, Any]],
-    gt_answers: dict[str, list[str]],
-    max_token_num: int,
-    word_tokenize: Tokenize,
-    per_question: dict[str, bool] | None = None,
-) -> dict[str, dict[str, int]]:
-    """``evaluate_top_k_hit`` of eval_xor_retrieve.py, line for line.
-
-    Only ``per_question`` is added: it records each counted question's hit.
-    """
-    per_lang: dict[str, dict[str, int]] = {}
-    for item in results:
-        q_id = item["id"]
-        lang = item["lang"]
-        per_lang.setdefault(lang, {"count": 0, "hit": 0})
-        ctxs = item["ctxs"]
-
-        if q_id not in gt_answers:
-            continue
-
-        answers = gt_answers[q_id]
-
-        span_answers = []
-        # Skip yes/no examples during XOR-Retrieve evaluations
-        for answer in answers:
-            if answer not in ["yes", "no"]:
-                span_answers.append(answer)
-        if len(span_answers) == 0:
-            continue
-
-        per_lang[lang]["count"] += 1
-
-        concat_string_tokens = []
-        for ctx_text in ctxs:
-            tokenized_text = word_tokenize(ctx_text)
-            concat_string_tokens += tokenized_text
-            if len(concat_string_tokens) >= max_token_num:
-                break
-        concat_string_tokens = concat_string_tokens[:max_token_num]
-        concat_string = " ".join(concat_string_tokens)
-        hit = False
-        for answer in span_answers:
-            if answer in concat_string:
-                hit = True
-        if per_question is not None:
-            per_question[q_id] = hit
-        if hit is True:
-            per_lang[lang]["hit"] += 1
-
-    final_results = {lang: result for lang, result in per_lang.items() if result["count"] > 0}
-    return final_results
 
 
 # --- real questions, real paragraphs, synthetic rankings ---------------------------------

@@ -7,15 +7,8 @@ from textual.containers import Horizontal
 from textual.widgets import Static, Tab, Tabs
 
 from xqg_tui.app.messages import SwitchScreen
+from xqg_tui.app.screens import SCREENS
 from xqg_tui.literal import literal
-
-SCREENS: tuple[tuple[str, str], ...] = (
-    ("passages", "Passages"),
-    ("search", "Search"),
-    ("compare", "Compare"),
-    ("runs", "Runs"),
-    ("robustness", "Robustness"),
-)
 
 
 class ScreenTabs(Tabs, can_focus=False):
@@ -24,7 +17,7 @@ class ScreenTabs(Tabs, can_focus=False):
     def __init__(self, current: str) -> None:
         tabs = [
             Tab(f"{number} {title}", id=name)
-            for number, (name, title) in enumerate(SCREENS, start=1)
+            for number, (name, title, _, _) in enumerate(SCREENS, start=1)
         ]
         super().__init__(*tabs, active=current)
         self.current = current
