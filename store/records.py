@@ -138,6 +138,7 @@ class VectorSet:
     count: int
     path: str
     sha256: str
+    keys_sha256: str | None = None  # None for files written before schema 6
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> VectorSet:
@@ -156,4 +157,5 @@ class VectorSet:
             count=row["count"],
             path=row["path"],
             sha256=row["sha256"],
+            keys_sha256=row.get("keys_sha256"),
         )

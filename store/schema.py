@@ -269,11 +269,18 @@ CREATE INDEX runs_kind ON runs(kind, status);
 CREATE INDEX runs_collection ON runs(collection_id);
 """
 
+# A digest of a vector file's sorted keys, checked on every open of a file too large to
+# hash then: another collection's index of the same shape is refused, not searched.
+MIGRATION_6 = """
+ALTER TABLE vector_sets ADD COLUMN keys_sha256 TEXT;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
     MIGRATION_3,
     MIGRATION_4,
     MIGRATION_5,
+    MIGRATION_6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,9 +24,16 @@ def _vectors(dim: int = 8, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal((len(KEYS), dim)).astype(np.float32)
 
 
-def _index(path: Path, dim: int = 8, dtype: str = "f32", count: int = len(KEYS), seed: int = 0):
+def _index(
+    path: Path,
+    dim: int = 8,
+    dtype: str = "f32",
+    count: int = len(KEYS),
+    seed: int = 0,
+    keys: np.ndarray = KEYS,
+) -> None:
     index = Index(ndim=dim, metric="ip", dtype=dtype)
-    index.add(KEYS[:count], _vectors(dim, seed)[:count])
+    index.add(keys[:count], _vectors(dim, seed)[:count])
     index.save(str(path))
 
 
@@ -71,6 +78,11 @@ TAMPERING: dict[str, tuple[Callable[[Path], None], str, str]] = {
     ),
     "same-size corruption": (_flip_vector_bytes, HASH, ""),
     "another index of the same shape": (lambda p: _index(p, seed=1), HASH, ""),
+    "another collection's keys": (
+        lambda p: _index(p, keys=KEYS + 1000),
+        HASH,
+        "its keys are not those recorded",
+    ),
 }
 
 
