@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.encoders.base import index_encoder_config, load_encoder
 from pipelines.errors import InputError
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
@@ -96,9 +96,7 @@ def search(
         ]
         if not queries:
             raise InputError("no queries to search (check --langs/--split and held-out runs)")
-        encoder = load_encoder(
-            EncoderConfig.from_identity(vector_set.encoder_config, index_run.params["runtime"])
-        )
+        encoder = load_encoder(index_encoder_config(vector_set, index_run))
         texts = {q.id: q.text for q in queries}
         query_vectors = cached_vectors(
             store,

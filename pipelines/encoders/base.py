@@ -10,6 +10,7 @@ import numpy as np
 
 from pipelines.errors import InputError
 from pipelines.progress import Advance
+from store.records import Run, VectorSet
 
 Pooling = Literal["cls", "mean"]
 RUNTIME_FIELDS = ("batch_size", "device", "trust_remote_code")
@@ -63,6 +64,14 @@ class EncoderConfig:
     def from_identity(cls, identity: dict[str, Any], runtime: dict[str, Any]) -> EncoderConfig:
         """Rebuild a config from a stored identity plus the stored runtime settings."""
         return cls(**identity, **{k: v for k, v in runtime.items() if k in RUNTIME_FIELDS})
+
+
+def index_encoder_config(vector_set: VectorSet, index_run: Run) -> EncoderConfig:
+    """The encoder that wrote an index's passage vectors, with the runtime settings of its
+    run: queries searched against the index must be encoded by this one."""
+    return EncoderConfig.from_identity(
+        vector_set.encoder_config, index_run.params.get("runtime", {})
+    )
 
 
 class Encoder(Protocol):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.encoders.base import index_encoder_config, load_encoder
 from pipelines.progress import SILENT, Progress
 from pipelines.search import rank
 from pipelines.training.data import TrainingPair
@@ -37,9 +37,7 @@ def mine_hard_negatives(
 ) -> NegativePools:
     """(source, key) -> hard-negative passage ids, best first."""
     vector_set = vectors.run_vector_set(store, index_run.id, "passages")
-    encoder = load_encoder(
-        EncoderConfig.from_identity(vector_set.encoder_config, index_run.params["runtime"])
-    )
+    encoder = load_encoder(index_encoder_config(vector_set, index_run))
     index = vectors.open_index(store, vector_set)
     pools: NegativePools = {}
     for source in ("query", "generation"):

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.encoders.base import Encoder, EncoderConfig, load_encoder
+from pipelines.encoders.base import Encoder, index_encoder_config, load_encoder
 from pipelines.search import rank
 from store import browse, runs, vectors
 from store.browse import KnownQuery
@@ -60,9 +60,7 @@ class SearchEngine:
     def _load(self, run_id: int) -> _LoadedIndex:
         run = self._library.read(runs.get_run, run_id)
         vector_set = self._library.read(vectors.run_vector_set, run_id, "passages")
-        config = EncoderConfig.from_identity(
-            vector_set.encoder_config, run.params.get("runtime", {})
-        )
+        config = index_encoder_config(vector_set, run)
         key = json.dumps(config.identity(), sort_keys=True)
         if key not in self._encoders:
             self._encoders[key] = load_encoder(config)
