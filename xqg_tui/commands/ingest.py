@@ -20,7 +20,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         ("xor-tydi", "FILE", "XOR-TyDi XOR-Retrieve question file (.jsonl)"),
         ("xnli", "FILE", "XNLI TSV as retrieval with adversarial distractors"),
         ("beir", "DIR", "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"),
-        ("jsonl", "FILE", "generic JSONL of passages and queries (see README)"),
+        ("jsonl", "FILE", "generic JSONL of passages and queries (see docs/data.md)"),
     ):
         sub = formats.add_parser(fmt, parents=parents, help=about)
         sub.add_argument("path", metavar=target)
