@@ -88,11 +88,10 @@ def _check(
     if parse and len(_logged(log)) == before:
         return [f"{where}: a parse block's command calls nothing the test can check"]
     printed = " ".join((done.stdout + done.stderr).split())
-    return [
-        f"{where}: did not print {line!r}"
-        for line in command.output
-        if " ".join(line.split()) not in printed
-    ]
+    missing = [line for line in command.output if " ".join(line.split()) not in printed]
+    return (
+        [f"{where}: did not print {missing}; it printed:\n{done.stdout[-1500:]}"] if missing else []
+    )
 
 
 def _logged(log: Path) -> list[str]:
