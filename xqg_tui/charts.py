@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.evaluate import EvaluationReport, kt_tokens
 from pipelines.metrics.paired import POOLED
+from xqg_tui.literal import visible_each
 from xqg_tui.report import MARK, footnote, labels
 
 if TYPE_CHECKING:
@@ -108,7 +109,8 @@ def delta_chart_text(
     import plotext
 
     cells, series = delta_series(report, measure)
-    names = dict(zip(report.runs, labels(report.runs), strict=True))
+    cells = visible_each(cells)  # printed through Text.from_ansi: data must hold no escapes
+    names = dict(zip(report.runs, visible_each(labels(report.runs)), strict=True))
     plotext.clear_figure()
     plotext.multiple_bar(
         cells,

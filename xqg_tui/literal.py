@@ -37,6 +37,12 @@ def visible(text: object, *, one_line: bool = False) -> str:
     return (_ONE_LINE if one_line else _CONTROL).sub(_escape, str(text))
 
 
+def visible_each(texts: list[str]) -> list[str]:
+    """Each of ``texts`` on one line with its control characters visible (chart labels: plotext
+    draws them as they are)."""
+    return [visible(text, one_line=True) for text in texts]
+
+
 def literal(
     text: object, style: str | Style = "", *, one_line: bool = False, **options: Any
 ) -> Text:

@@ -217,9 +217,9 @@ def _main_table(report: EvaluationReport, measure: str, title: str, system: int 
 
 
 def _width(table: Table) -> int:
-    from rich.console import Console
+    from xqg_tui.console import LiteralConsole  # cells quote run names: never markup
 
-    return Console(width=10_000).measure(table).maximum
+    return LiteralConsole(width=10_000).measure(table).maximum
 
 
 def detail_table(report: EvaluationReport, measure: str) -> Table:

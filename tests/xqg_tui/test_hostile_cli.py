@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from rich.table import Table
 
-from store import Store
+from store import Store, open_store
 from store.runs import fail_run, finish_run, start_run
+from tests.conftest import copy_database
 from tests.processes import xqg_command
 from xqg_tui import console
 from xqg_tui.console import LiteralConsole, marked
@@ -84,10 +85,11 @@ def hostile_runs(store: Store) -> Path:
     return store.path
 
 
-def _xqg(*args: str) -> subprocess.CompletedProcess[str]:
-    wide = {**os.environ, "COLUMNS": "400"}  # whole names on one line, to compare them
+def _xqg(*args: str, columns: int = 400) -> subprocess.CompletedProcess[str]:
+    """Run xqg; 400 columns keep whole names on one line, to compare them."""
+    env = {**os.environ, "COLUMNS": str(columns)}
     return subprocess.run(
-        [*xqg_command(), *args], capture_output=True, text=True, timeout=120, check=False, env=wide
+        [*xqg_command(), *args], capture_output=True, text=True, timeout=120, check=False, env=env
     )
 
 
@@ -104,3 +106,39 @@ def test_errors_quote_hostile_values_literally(hostile_runs: Path, tmp_path: Pat
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and SHOWN in done.stderr
     assert not any(c in done.stdout + done.stderr for c in RAW)
+
+
+HOSTILE_RUNS = {
+    "demo-search-baseline": "[/]base\x1b]0;pwned\x07",
+    "demo-search-xqg-sum": "[link=file:///etc/passwd]sum[/link]\u202e",
+    "demo-search-xqg-mean": "[/]mean[@click=app.quit]m\x9b31m",
+}
+SHOWN_RUNS = [
+    "[/]base\\x1b]0;pwned\\x07",
+    "[link=file:///etc/passwd]sum[/link]\\u202e",
+    "[/]mean[@click=app.quit]m\\x9b31m",
+]
+
+
+def test_compare_prints_hostile_run_names_literally_in_tables_and_chart(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    """Evaluated runs named with markup and escapes: a terminal narrower than the table splits
+    it per system (measured, not parsed: ``[/]`` crashed it), and the terminal chart and its
+    legend quote the names with their controls visible."""
+    db = copy_database(demo_db, tmp_path / "xqg.db")
+    with open_store(db) as store:
+        for old, new in HOSTILE_RUNS.items():
+            store.execute("UPDATE runs SET name = ? WHERE name = ?", (new, old))
+    markdown = tmp_path / "report.md"
+    done = _xqg(
+        "compare", *HOSTILE_RUNS.values(), "--db", str(db), "--measures", "MRR@10",
+        "--chart", "--markdown", str(markdown), columns=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    flat = "".join(done.stdout.split())  # undo rich's wrapping of long names
+    for name in SHOWN_RUNS:
+        assert "".join(name.split()) in flat
+    assert "significant" in done.stdout and "\\u202e" in done.stdout
+    assert not any(c in done.stdout + done.stderr for c in RAW)
+    assert "[link=file:///etc/passwd]sum[/link]\u202e" in markdown.read_text("utf-8")  # data

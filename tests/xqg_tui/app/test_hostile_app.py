@@ -10,9 +10,9 @@ from textual.message import Message
 from textual.widgets import DataTable, Select, SelectionList, Static
 
 from store import Store, open_store
-from store.collections import add_passages, ensure_collection
+from store.collections import add_passages, add_queries, ensure_collection
 from store.generations import add_generations
-from store.records import GenerationRecord, PassageRecord
+from store.records import GenerationRecord, PassageRecord, QueryRecord
 from store.runs import fail_run, finish_run, start_run
 from tests.xqg_tui.app.conftest import MakeApp
 from tests.xqg_tui.app.driving import (
@@ -24,8 +24,9 @@ from tests.xqg_tui.app.driving import (
     text_of,
     wait_until,
 )
-from xqg_tui.app.messages import ReportLoaded
+from xqg_tui.app.messages import IndexesLoaded, ReportLoaded
 from xqg_tui.app.screens.run_detail import RunDetailScreen
+from xqg_tui.app.widgets.metrics import MetricsTable
 
 CLEAR = "\x1b[2J"
 TITLE = "\x1b]0;pwned\x07"
@@ -58,6 +59,7 @@ def hostile_db(store: Store, tmp_path: Path) -> Path:
         store, run.id, [GenerationRecord(1, "de", n, text) for n, text in enumerate(queries)]
     )
     finish_run(store, run.id, {})
+    add_queries(store, collection.id, [QueryRecord("q[/]", f"x[/]{CLEAR}", "[bold]q")])
     failed = start_run(store, "index", f"[@click=app.quit]idx{TITLE}", {})
     fail_run(store, failed.id, f"broke at [/] {CLEAR}")
     return store.path
@@ -142,4 +144,74 @@ async def test_search_and_compare_show_run_names_literally(
         await wait_until(pilot, lambda: bool(posted(messages, ReportLoaded)), timeout=60)
         baseline = app.screen.query_one("#baseline", Select)
         assert any(f"s{SHOWN_RUN}" in text_of(prompt) for prompt, _ in baseline._options)
+        assert app.is_running
+
+
+UNBALANCED = f"[/]base[@click=app.quit]{CLEAR}"
+SHOWN_UNBALANCED = "[/]base[@click=app.quit]\\x1b[2J"
+
+
+@synchronous
+async def test_compare_shows_an_unbalanced_run_name_in_status_and_columns(
+    writable_db: Path, make_app: MakeApp
+) -> None:
+    """The evaluation's baseline named ``[/]…``: the status line and the metrics columns
+    quote it (a str status or column header is markup: ``[/]`` crashed the screen)."""
+    with open_store(writable_db) as store:
+        store.execute(
+            "UPDATE runs SET name = ? WHERE name = ?", (UNBALANCED, "demo-search-baseline")
+        )
+    messages: list[Message] = []
+    app = make_app(writable_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await app.run_action("show('compare')")
+        await wait_until(pilot, lambda: bool(posted(messages, ReportLoaded)), timeout=60)
+        await pilot.pause()
+        status = shown(app.screen.query_one("#compare-status", Static))
+        assert status.startswith(f"{SHOWN_UNBALANCED} vs "), status
+        _no_raw_controls(status)
+        table = app.screen.query_one(MetricsTable)
+        headers = [text_of(column.label).strip() for column in table.columns.values()]
+        assert SHOWN_UNBALANCED in headers, headers
+        await pilot.click(MetricsTable)
+        await pilot.click("#compare-status")
+        assert app.is_running
+
+
+@synchronous
+async def test_a_hostile_docid_typed_to_jump_is_quoted_in_the_notification(
+    hostile_db: Path, make_app: MakeApp
+) -> None:
+    """``g`` then a docid that is not there: the notification quotes what was typed literally
+    (a notification is markup by default: ``[/]`` crashed the app)."""
+    app = make_app(hostile_db)
+    async with app.run_test(size=SIZE) as pilot:
+        header = app.screen.query_one("#passage-header", Static)
+        await wait_until(pilot, lambda: "title[/link]" in shown(header))
+        await pilot.press("g", *"[/][@click=app.quit]", "enter")
+        await wait_until(pilot, lambda: bool(app._notifications))
+        (note,) = list(app._notifications)
+        assert note.message == "No passage with docid '[/][@click=app.quit]' here"
+        assert not note.markup
+        await pilot.pause(0.2)
+        assert app.is_running
+
+
+@synchronous
+async def test_search_lists_hostile_query_languages_literally(
+    hostile_db: Path, make_app: MakeApp
+) -> None:
+    messages: list[Message] = []
+    app = make_app(hostile_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: bool(posted(messages, IndexesLoaded)))
+        await pilot.pause()
+        language = app.screen.query_one("#language", Select)
+        prompts = [text_of(prompt).strip() for prompt, _ in language._options]
+        assert prompts[-1] == "x[/]\\x1b[2J"
+        language.value = f"x[/]{CLEAR}"
+        await pilot.pause()
+        await pilot.click("#language")
+        await pilot.pause(0.1)
         assert app.is_running

@@ -273,4 +273,4 @@ class CompareScreen(XQGScreen):
         self.query_one(MetricsTable).focus()
 
     def _status(self, text: str) -> None:
-        self.query_one("#compare-status", Static).update(text)
+        self.query_one("#compare-status", Static).update(literal(text))

@@ -23,7 +23,7 @@ from xqg_tui.app.screens.jump import JumpScreen
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.passage_list import PassageList
 from xqg_tui.app.widgets.passage_view import PassageView
-from xqg_tui.literal import literal
+from xqg_tui.literal import literal, visible
 
 NO_PASSAGES = (
     "This database holds no passages yet. Add some with `xqg ingest xquad DIR` "
@@ -156,11 +156,13 @@ class PassagesScreen(XQGScreen):
     def _find_passage(self, passage_id: int) -> None:
         passage = self.xqg.library.read(browse.get_passage, passage_id)
         if passage is None:
-            self.app.call_from_thread(
-                self.notify, f"No passage with id {passage_id}", severity="error"
-            )
+            self.app.call_from_thread(self._not_found, f"No passage with id {passage_id}")
             return
         self.app.call_from_thread(self._reveal, passage)
+
+    def _not_found(self, message: str) -> None:
+        """Say what was not found; the message quotes what was typed, so it is not markup."""
+        self.notify(visible(message, one_line=True), severity="error", markup=False)
 
     def _reveal(self, passage: Passage) -> None:
         """Show a passage in an unfiltered list of its collection."""
@@ -206,9 +208,7 @@ class PassagesScreen(XQGScreen):
     def _find_docid(self, collection_id: int, docid: str) -> None:
         passage = self.xqg.library.read(browse.passage_by_docid, collection_id, docid)
         if passage is None:
-            self.app.call_from_thread(
-                self.notify, f"No passage with docid {docid!r} here", severity="error"
-            )
+            self.app.call_from_thread(self._not_found, f"No passage with docid {docid!r} here")
             return
         self.app.call_from_thread(self._reveal, passage)
 

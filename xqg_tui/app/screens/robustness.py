@@ -148,7 +148,9 @@ class RobustnessScreen(XQGScreen):
             assert report.clean is not None
             self._fill(clean_headers(report.clean), clean_rows(report.clean, measure))
             self._status(f"{measure} of the clean {report.split} queries (no attack)")
-            self.query_one("#robustness-legend", Static).update(clean_footnote(report.clean))
+            self.query_one("#robustness-legend", Static).update(
+                literal(clean_footnote(report.clean))
+            )
             self.query_one("#robustness-summary", Static).update("")
             self.query_one(DropChart).show(report, "", measure)
             return
@@ -157,9 +159,9 @@ class RobustnessScreen(XQGScreen):
         self._status(
             f"{measure} under {report.attack_title(attack)} · queries of split {report.split}"
         )
-        self.query_one("#robustness-legend", Static).update(footnote(report, measure))
+        self.query_one("#robustness-legend", Static).update(literal(footnote(report, measure)))
         self.query_one("#robustness-summary", Static).update(
-            "\n\n".join(summary_lines(report, measure))
+            literal("\n\n".join(summary_lines(report, measure)))
         )
 
     def _fill(self, headers: list[str], rows: list[list[str]]) -> None:
@@ -195,4 +197,4 @@ class RobustnessScreen(XQGScreen):
         self.query_one("#evaluation", Select).focus()
 
     def _status(self, text: str) -> None:
-        self.query_one("#robustness-status", Static).update(text)
+        self.query_one("#robustness-status", Static).update(literal(text))

@@ -105,7 +105,8 @@ class SearchScreen(XQGScreen):
                 label = f"{run.name} (xQG)" if run.kind == "augment" else run.name
                 picker.add_option((literal(label, one_line=True), run.id, position < PRESELECTED))
         languages = [("auto-detect", AUTO)] + [
-            (f"{code} {LANGUAGE_NAMES.get(code, '')}".strip(), code) for code in message.languages
+            (literal(f"{code} {LANGUAGE_NAMES.get(code, '')}".strip(), one_line=True), code)
+            for code in message.languages
         ]
         self.query_one("#language", Select).set_options(languages)
         self.query_one("#language", Select).value = AUTO

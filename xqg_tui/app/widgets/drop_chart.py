@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from textual_plotext import PlotextPlot
 
+from xqg_tui.literal import visible, visible_each
+
 if TYPE_CHECKING:
     from pipelines.robustness.evaluate import RobustnessReport
 
@@ -29,6 +31,12 @@ class DropChart(PlotextPlot):
             return
         if report.languages and drops:
             # plotext takes labels= (its stub says label=).
-            plt.multiple_bar(report.languages, drops, labels=report.systems)  # type: ignore[call-arg]
-        plt.title(f"{measure} drop under {attack}, per language (lower: more robust)")
+            plt.multiple_bar(
+                visible_each(report.languages), drops, labels=visible_each(report.systems)
+            )  # type: ignore[call-arg]
+        plt.title(
+            visible(
+                f"{measure} drop under {attack}, per language (lower: more robust)", one_line=True
+            )
+        )
         self.refresh()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual_plotext import PlotextPlot
 
 from pipelines.evaluate import kt_tokens
+from xqg_tui.literal import visible, visible_each
 from xqg_tui.report import labels
 
 if TYPE_CHECKING:
@@ -34,8 +35,10 @@ class LanguageChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         if report.languages and deltas:
-            names = labels(report.runs)[1:]
+            names = visible_each(labels(report.runs)[1:])
             # plotext takes labels= (its stub says label=).
-            plt.multiple_bar(report.languages, deltas, labels=names, minimum=0.0)  # type: ignore[call-arg]
-        plt.title(f"Δ {measure} against {labels(report.runs)[0]}, per language")
+            plt.multiple_bar(visible_each(report.languages), deltas, labels=names, minimum=0.0)  # type: ignore[call-arg]
+        plt.title(
+            visible(f"Δ {measure} against {labels(report.runs)[0]}, per language", one_line=True)
+        )
         self.refresh()

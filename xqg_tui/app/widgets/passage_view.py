@@ -62,7 +62,7 @@ class PassageView(Vertical):
 
     def clear(self, message: str) -> None:
         """Show no passage, only a message."""
-        self.query_one("#passage-header", Static).update(message)
+        self.query_one("#passage-header", Static).update(literal(message))
         self.query_one("#passage-text", Static).update("")
         self._groups = {}
         with self.query_one("#generation-run", Select).prevent(Select.Changed):

@@ -13,6 +13,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from xqg_tui.literal import literal
+
 Row = tuple[str, Sequence[Text]]
 
 
@@ -26,7 +28,8 @@ def fill_table(
     """Replace every column and row; ``headers`` are (key, label), rows are (key, cells)."""
     table.clear(columns=True)
     for position, (key, label) in enumerate(headers):
-        widest = max([Text(label).cell_len, *(row[position].cell_len for _, row in rows)])
-        table.add_column(label, key=key, width=min(widest, max_width))
+        header = literal(label, one_line=True)  # a run name: a str header would be markup
+        widest = max([header.cell_len, *(row[position].cell_len for _, row in rows)])
+        table.add_column(header, key=key, width=min(widest, max_width))
     for key, cells in rows:
         table.add_row(*cells, key=key)
