@@ -12,7 +12,6 @@ correction for testing many languages (and systems) at once (Holm by default, or
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -20,8 +19,10 @@ from typing import Any
 import numpy as np
 
 from pipelines.errors import InputError
+from pipelines.metrics import measures as registry
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct, family_text
-from pipelines.metrics.qrels import is_qrels_measure, parse_measure, qrels_measures
+from pipelines.metrics.qrels import qrels_measures
 from pipelines.metrics.r_at_kt import TokenCache, r_at_kt_values
 from pipelines.metrics.significance import (
     CONFIDENCE,
@@ -38,8 +39,6 @@ from store import collections, results, runs
 from store.db import Store
 from store.records import Run
 
-DEFAULT_MEASURES = ("MRR@10", "nDCG@10", "Recall@1", "Recall@10", "Recall@100")
-DEFAULT_KT = (100, 500, 2000, 5000)
 TEST = TESTS["t"]
 CORRECTION = "Holm across languages"
 __all__ = [
@@ -63,21 +62,18 @@ __all__ = [
 
 def kt_measure(kt: int) -> str:
     """R@kt name as the paper writes it: 2000 -> ``R@2kt``, 100 -> ``R@0.1kt``."""
-    return f"R@{kt // 1000}kt" if kt % 1000 == 0 else f"R@{kt / 1000:g}kt"
+    return registry.r_at_kt(kt).name
 
 
 def kt_tokens(name: str) -> int | None:
     """Token budget of an R@kt measure name, or None for other measures."""
-    match = re.fullmatch(r"R@([\d.]+)kt", name)
-    return None if match is None else round(float(match.group(1)) * 1000)
+    found = registry.known(name)
+    return found.cutoff if found is not None and found.family == "r_at_kt" else None
 
 
 def check_measures(names: Sequence[str]) -> list[str]:
     """The names, checked: R@<n>kt or a qrels measure (raises InputError otherwise)."""
-    for name in names:
-        if kt_tokens(name) is None:
-            parse_measure(name)
-    return list(dict.fromkeys(names))
+    return registry.check_measures(names, ["r_at_kt", "qrels"])
 
 
 @dataclass
@@ -274,11 +270,11 @@ def per_query_values(
         q: [p for p, _ in hits] for q, hits in results.get_results(store, search_run.id).items()
     }
     values: dict[str, dict[int, float]] = {}
-    qrels_names = [m for m in measures if is_qrels_measure(m)]
+    qrels_names = [m.name for m in registry.of_family(measures, "qrels")]
     if qrels_names:
         judged = collections.qrels_for(store, ranked)
         values.update(qrels_measures(qrels_names, judged, ranked))
-    budgets = {m: tokens for m in measures if (tokens := kt_tokens(m)) is not None}
+    budgets = {m.name: m.cutoff or 0 for m in registry.of_family(measures, "r_at_kt")}
     if budgets:
         answers = collections.answers_for(store, ranked)
         texts = collections.passage_texts(store, {p for hits in ranked.values() for p in hits})

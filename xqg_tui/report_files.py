@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.metrics.measures import SHOWN_FIRST
+
 FILE_OPTIONS = ("json", "markdown", "latex", "csv", "png", "trec")
-DEFAULT_SHOW = ("MRR@10", "R@2kt")
 
 
 def add_statistics_options(parser: argparse.ArgumentParser) -> None:
@@ -81,7 +82,7 @@ def shown(measures: list[str], show: str | None) -> list[str]:
                 "evaluate it with --measures or --kt first"
             )
         return chosen
-    return [m for m in DEFAULT_SHOW if m in measures] or measures[:1]
+    return [m for m in SHOWN_FIRST if m in measures] or measures[:1]
 
 
 def show_report(report: Any, args: argparse.Namespace) -> None:

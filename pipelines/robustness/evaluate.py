@@ -22,6 +22,7 @@ import numpy as np
 from pipelines.errors import InputError
 from pipelines.evaluate import EvaluationReport, build_report, check_measures, per_query_values
 from pipelines.ingest.xnli import LABELS
+from pipelines.metrics import measures as registry
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct
 from pipelines.metrics.significance import CORRECTIONS, TESTS, Correction, Test
 from pipelines.progress import SILENT, Progress
@@ -32,17 +33,7 @@ from store import collections, results, runs
 from store.db import Store
 from store.records import Query, Run
 
-DEFAULT_MEASURES = ("MRR@10", "Recall@1")
-
-
-def lower_is_better(measure: str) -> bool:
-    """Confusion rates count mistakes: the attack raises them."""
-    return measure.startswith("Confusion@")
-
-
-def loss(measure: str, clean: float, attacked: float) -> float:
-    """What the attack costs on one measure: positive when it hurts."""
-    return attacked - clean if lower_is_better(measure) else clean - attacked
+DEFAULT_MEASURES = registry.ROBUSTNESS_MEASURES
 
 
 @dataclass
@@ -60,13 +51,13 @@ class AttackScore:
     @property
     def drop(self) -> float:
         """Absolute drop: clean - attacked (attacked - clean for a confusion rate)."""
-        return loss(self.measure, self.clean, self.attacked)
+        return registry.measure(self.measure).loss(self.clean, self.attacked)
 
     @property
     def relative_drop(self) -> float | None:
         """Drop as a share of the clean score (None when the clean score is 0, and for
         confusion rates, whose clean value is near 0 and whose relative rise says little)."""
-        if lower_is_better(self.measure) or not self.clean:
+        if registry.measure(self.measure).lower_is_better or not self.clean:
             return None
         return self.drop / self.clean
 
@@ -402,7 +393,8 @@ def _drops(
                 float(np.mean([a for _, a in pairs.values()])),
             )
         )
-    return {q: loss(measure, c, a) for q, (c, a) in pairs.items()}
+    loss = registry.measure(measure).loss
+    return {q: loss(c, a) for q, (c, a) in pairs.items()}
 
 
 def _drop_tests(

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from pipelines.metrics.measures import SHOWN_FIRST
 
 
 def open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
@@ -38,6 +41,11 @@ def done(run: Any, what: str, db: str) -> None:
     )
 
 
+def listed(values: Sequence[object]) -> str:
+    """A default option value: the values, comma-separated (``100,500`` for budgets)."""
+    return ",".join(map(str, values))
+
+
 def integers(text: str, flag: str) -> list[int]:
     """Comma-separated positive integers, e.g. ``--kt 2000,5000``."""
     from pipelines.errors import InputError
@@ -62,7 +70,7 @@ def print_report(
 
     for warning in report.warnings:
         err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
-    default = [m for m in ("MRR@10", "R@2kt") if m in report.measures]
+    default = [m for m in SHOWN_FIRST if m in report.measures]
     for table in rich_tables(report, show or default or report.measures[:1], width=out.width):
         print_table(table)
     if json_path:
