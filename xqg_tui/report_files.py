@@ -9,11 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.metrics.measures import SHOWN_FIRST
+
+if TYPE_CHECKING:
+    from pipelines.evaluate import EvaluationReport
+    from pipelines.sweep import SweepReport
 
 FILE_OPTIONS = ("json", "markdown", "latex", "csv", "png", "trec")
 
@@ -85,7 +89,7 @@ def shown(measures: list[str], show: str | None) -> list[str]:
     return [m for m in SHOWN_FIRST if m in measures] or measures[:1]
 
 
-def show_report(report: Any, args: argparse.Namespace) -> None:
+def show_report(report: EvaluationReport, args: argparse.Namespace) -> None:
     """Print an evaluation report's tables (and chart) and write the files asked for."""
     from xqg_tui import report as tables
     from xqg_tui.charts import delta_chart_png, delta_chart_text
@@ -110,7 +114,7 @@ def show_report(report: Any, args: argparse.Namespace) -> None:
     _write_files(args, writers, report.systems)
 
 
-def show_sweep(sweep: Any, args: argparse.Namespace) -> None:
+def show_sweep(sweep: SweepReport, args: argparse.Namespace) -> None:
     """Print a sweep's tables and write the files asked for."""
     from xqg_tui import sweep_report
     from xqg_tui.console import print_table
@@ -134,14 +138,16 @@ def show_sweep(sweep: Any, args: argparse.Namespace) -> None:
     _write_files(args, writers, sweep.points)
 
 
-def _sweep_latex(sweep: Any) -> str:
+def _sweep_latex(sweep: SweepReport) -> str:
     from xqg_tui.report import latex
 
     return latex(sweep.report)
 
 
 def _write_files(
-    args: argparse.Namespace, writers: dict[str, Callable[[Path], object]], systems: Any
+    args: argparse.Namespace,
+    writers: dict[str, Callable[[Path], object]],
+    systems: Sequence[object],
 ) -> None:
     from xqg_tui.console import err, out
 
