@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
@@ -74,6 +74,75 @@ def kt_tokens(name: str) -> int | None:
 def check_measures(names: Sequence[str]) -> list[str]:
     """The names, checked: R@<n>kt or a qrels measure (raises InputError otherwise)."""
     return registry.check_measures(names, ["r_at_kt", "qrels"])
+
+
+# One comparison's statistics in the JSON report: the fields of :class:`Comparison` but its
+# run, measure and language (they are the keys above it).
+ComparisonJson = dict[str, float | int | str | bool | None]
+
+
+class BootstrapJson(TypedDict):
+    """How the confidence intervals were drawn."""
+
+    confidence: float
+    resamples: int
+    method: str
+    seed: int
+
+
+class PermutationJson(TypedDict):
+    """How the randomisation test was drawn."""
+
+    resamples: int
+    seed: int
+
+
+class TestsJson(TypedDict):
+    """The ``tests`` part of a JSON report: how significance was decided, and every
+    comparison as ``comparisons[run][language][measure]``."""
+
+    test: str
+    correction: str
+    alpha: float
+    baseline: str
+    test_key: str
+    correction_key: str
+    correction_method: str
+    pooled: str
+    bootstrap: BootstrapJson
+    permutation: PermutationJson
+    effect_size: str
+    comparisons: dict[str, dict[str, dict[str, ComparisonJson]]]
+
+
+class EvaluationJson(TypedDict):
+    """An evaluation report as written to ``--json`` files (:meth:`EvaluationReport.to_json`)."""
+
+    runs: list[str]
+    measures: list[str]
+    languages: list[str]
+    metrics: dict[str, dict[str, dict[str, float]]]
+    queries: dict[str, dict[str, int]]
+    counts: dict[str, dict[str, dict[str, int]]]
+    tests: TestsJson
+    warnings: list[str]
+
+
+class Statistics(TypedDict):
+    """How an evaluation marks significance."""
+
+    test: Test
+    correction: Correction
+    alpha: float
+
+
+class EvaluateSummary(TypedDict):
+    """The summary an evaluate run records: how many runs, which measures, and how its
+    values are marked significant (read by the app)."""
+
+    runs: int
+    measures: list[str]
+    statistics: Statistics
 
 
 @dataclass
@@ -152,9 +221,9 @@ class EvaluationReport:
                 return test
         return None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> EvaluationJson:
         """``{"metrics": {run: {lang: {measure: value}, "avg": ...}}, "tests": ...}``."""
-        tests: dict[str, Any] = {
+        tests: TestsJson = {
             "test": self.test_name,
             "correction": self.correction_text,
             "alpha": self.alpha,
@@ -213,7 +282,7 @@ def evaluate(
     names = check_measures([kt_measure(k) for k in kt] + list(measures))
     params = {"runs": [run.name for run in chosen], "measures": names}
 
-    def body(run: Run) -> dict[str, Any]:
+    def body(run: Run) -> EvaluateSummary:
         # Every value first, then one transaction: a failure stores none of them.
         rows = [
             (search_run.id, query_id, measure, value)
@@ -223,7 +292,7 @@ def evaluate(
         ]
         results.put_query_metrics(store, run.id, rows)
         # How this evaluation marks significance, for readers of the stored values (the app).
-        statistics = {"test": test, "correction": correction, "alpha": alpha}
+        statistics: Statistics = {"test": test, "correction": correction, "alpha": alpha}
         return {"runs": len(chosen), "measures": names, "statistics": statistics}
 
     run_step(

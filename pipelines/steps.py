@@ -9,7 +9,7 @@ wrote.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pipelines.errors import InputError
@@ -21,7 +21,7 @@ from store.records import Run
 
 BAD_INPUT = (InputError, ConflictError)
 
-StepBody = Callable[[Run], dict[str, Any]]
+StepBody = Callable[[Run], Mapping[str, Any]]
 
 
 def run_step(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -171,7 +171,7 @@ def _warn(warnings: list[str]) -> None:
         err.print(f"[bold yellow]WARNING:[/] {escape(warning)}", highlight=False)
 
 
-def _json(document: Any) -> str:
+def _json(document: Mapping[str, object]) -> str:
     """JSON without NaN or infinity (they are not JSON): such values become null."""
     return json.dumps(_finite(document), indent=2, allow_nan=False)
 

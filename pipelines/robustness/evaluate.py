@@ -15,12 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from pipelines.errors import InputError
-from pipelines.evaluate import EvaluationReport, build_report, check_measures, per_query_values
+from pipelines.evaluate import (
+    ComparisonJson,
+    EvaluationJson,
+    EvaluationReport,
+    build_report,
+    check_measures,
+    per_query_values,
+)
 from pipelines.ingest.xnli import LABELS
 from pipelines.metrics import measures as registry
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct
@@ -34,6 +41,51 @@ from store.db import Store
 from store.records import Query, Run
 
 DEFAULT_MEASURES = registry.ROBUSTNESS_MEASURES
+
+
+class AttackSettings(TypedDict):
+    """A perturb run's attack: which, how strong, with which seed."""
+
+    attack: str
+    strength: float
+    seed: int
+
+
+class SystemSummary(TypedDict):
+    """A system's means over every attack x language cell of one measure."""
+
+    clean: float
+    drop: float
+    relative_drop: float
+
+
+class RobustnessJson(TypedDict):
+    """A robustness report as written to ``--json`` files (:meth:`RobustnessReport.to_json`).
+
+    ``scores`` are :class:`AttackScore` fields with ``drop`` and ``relative_drop``; ``tests``
+    are :class:`Comparison` fields with their ``attack``.
+    """
+
+    systems: list[str]
+    attacks: list[str]
+    attack_settings: dict[str, AttackSettings]
+    split: str
+    languages: list[str]
+    measures: list[str]
+    seconds: float | None
+    test: str
+    correction: str
+    alpha: float
+    scores: list[ComparisonJson]
+    tests: list[ComparisonJson]
+    summary: dict[str, dict[str, SystemSummary]]
+    clean: EvaluationJson | None
+
+
+class RobustnessSummary(TypedDict):
+    """The summary a robustness run records."""
+
+    searches: int
 
 
 @dataclass
@@ -89,7 +141,7 @@ class RobustnessReport:
     correction: Correction = "holm"
     alpha: float = ALPHA
     # attack run name -> its perturbation: attack, strength, seed
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, AttackSettings] = field(default_factory=dict)
     split: str = "premise"
     clean: EvaluationReport | None = None
     seconds: float | None = None
@@ -115,7 +167,7 @@ class RobustnessReport:
             f"{attack} ({settings['attack']} @ {settings['strength']:g}, seed {settings['seed']})"
         )
 
-    def summary(self, measure: str) -> dict[str, dict[str, float]]:
+    def summary(self, measure: str) -> dict[str, SystemSummary]:
         """Per system: mean clean score, mean drop and mean relative drop over all
         attack x language cells (the pooled ``all`` rows left out)."""
         found = {}
@@ -126,14 +178,14 @@ class RobustnessReport:
                 if s.system == system and s.measure == measure and s.language != POOLED
             ]
             relative = [s.relative_drop for s in cells if s.relative_drop is not None]
-            found[system] = {
-                "clean": float(np.mean([s.clean for s in cells])),
-                "drop": float(np.mean([s.drop for s in cells])),
-                "relative_drop": float(np.mean(relative)) if relative else 0.0,
-            }
+            found[system] = SystemSummary(
+                clean=float(np.mean([s.clean for s in cells])),
+                drop=float(np.mean([s.drop for s in cells])),
+                relative_drop=float(np.mean(relative)) if relative else 0.0,
+            )
         return found
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RobustnessJson:
         """Everything as plain JSON."""
         return {
             "systems": self.systems,
@@ -198,7 +250,7 @@ def evaluate_robustness(
         "held_out_by": excluded,
     }
 
-    def body(run: Run) -> dict[str, Any]:
+    def body(run: Run) -> RobustnessSummary:
         searched = _search_all(store, indexes, perturbs, params, run.name, progress)
         runs.add_parents(store, run.id, [("search", r.id) for r in searched.values()])
         _store_values(store, run, list(searched.values()), scored, progress)
@@ -304,7 +356,11 @@ def build_robustness_report(
         correction=correction,
         alpha=alpha,
         settings={
-            parent.name: {k: parent.params[k] for k in ("attack", "strength", "seed")}
+            parent.name: AttackSettings(
+                attack=parent.params["attack"],
+                strength=parent.params["strength"],
+                seed=parent.params["seed"],
+            )
             for _, parent in runs.parent_runs(store, run.id)
             if parent.kind == "perturb"
         },
