@@ -12,17 +12,15 @@ from collections.abc import Iterable, Sequence
 
 from pipelines.errors import InputError
 from pipelines.evaluate import (
-    DEFAULT_KT,
-    DEFAULT_MEASURES,
     EvaluationReport,
     build_report,
     check_measures,
     check_runs,
     check_statistics,
     evaluate,
-    kt_measure,
-    kt_tokens,
 )
+from pipelines.metrics import measures as registry
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.metrics.paired import ALPHA
 from pipelines.metrics.significance import Correction, Test
 from pipelines.progress import SILENT, Progress
@@ -62,8 +60,8 @@ def compare(
         missing = [m for m in names if m not in stored[run.id]]
         if missing:
             progress.note(f"{run.name} has no stored {', '.join(missing)}; evaluating it first")
-            kt = [k for m in missing if (k := kt_tokens(m)) is not None]
-            qrels = [m for m in missing if kt_tokens(m) is None]
+            kt = [m.cutoff or 0 for m in registry.of_family(missing, "r_at_kt")]
+            qrels = [m.name for m in registry.of_family(missing, "qrels")]
             evaluate(store, [run.id], measures=qrels, kt=kt, progress=progress)
     return build_report(store, chosen, names, test=test, correction=correction, alpha=alpha)
 
@@ -84,8 +82,9 @@ def _shared_measures(stored: Iterable[set[str]]) -> list[str]:
     sets = list(stored)
     shared = set.intersection(*sets) if sets else set()
     if not shared:
-        return [kt_measure(k) for k in DEFAULT_KT] + list(DEFAULT_MEASURES)
-    kt = sorted((m for m in shared if kt_tokens(m) is not None), key=lambda m: kt_tokens(m) or 0)
+        return [registry.r_at_kt(k).name for k in DEFAULT_KT] + list(DEFAULT_MEASURES)
+    by_budget = sorted(registry.of_family(sorted(shared), "r_at_kt"), key=lambda m: m.cutoff or 0)
+    kt = [m.name for m in by_budget]
     known = [m for m in DEFAULT_MEASURES if m in shared]
     others = sorted(shared - set(kt) - set(known))
     return kt + known + others

@@ -12,16 +12,17 @@ correction for testing many languages (and systems) at once (Holm by default, or
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 
 from pipelines.errors import InputError
+from pipelines.metrics import measures as registry
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct, family_text
-from pipelines.metrics.qrels import is_qrels_measure, parse_measure, qrels_measures
+from pipelines.metrics.qrels import qrels_measures
 from pipelines.metrics.r_at_kt import TokenCache, r_at_kt_values
 from pipelines.metrics.significance import (
     CONFIDENCE,
@@ -38,8 +39,6 @@ from store import collections, results, runs
 from store.db import Store
 from store.records import Run
 
-DEFAULT_MEASURES = ("MRR@10", "nDCG@10", "Recall@1", "Recall@10", "Recall@100")
-DEFAULT_KT = (100, 500, 2000, 5000)
 TEST = TESTS["t"]
 CORRECTION = "Holm across languages"
 __all__ = [
@@ -63,21 +62,87 @@ __all__ = [
 
 def kt_measure(kt: int) -> str:
     """R@kt name as the paper writes it: 2000 -> ``R@2kt``, 100 -> ``R@0.1kt``."""
-    return f"R@{kt // 1000}kt" if kt % 1000 == 0 else f"R@{kt / 1000:g}kt"
+    return registry.r_at_kt(kt).name
 
 
 def kt_tokens(name: str) -> int | None:
     """Token budget of an R@kt measure name, or None for other measures."""
-    match = re.fullmatch(r"R@([\d.]+)kt", name)
-    return None if match is None else round(float(match.group(1)) * 1000)
+    found = registry.known(name)
+    return found.cutoff if found is not None and found.family == "r_at_kt" else None
 
 
 def check_measures(names: Sequence[str]) -> list[str]:
     """The names, checked: R@<n>kt or a qrels measure (raises InputError otherwise)."""
-    for name in names:
-        if kt_tokens(name) is None:
-            parse_measure(name)
-    return list(dict.fromkeys(names))
+    return registry.check_measures(names, ["r_at_kt", "qrels"])
+
+
+# One comparison's statistics in the JSON report: the fields of :class:`Comparison` but its
+# run, measure and language (they are the keys above it).
+ComparisonJson = dict[str, float | int | str | bool | None]
+
+
+class BootstrapJson(TypedDict):
+    """How the confidence intervals were drawn."""
+
+    confidence: float
+    resamples: int
+    method: str
+    seed: int
+
+
+class PermutationJson(TypedDict):
+    """How the randomisation test was drawn."""
+
+    resamples: int
+    seed: int
+
+
+class TestsJson(TypedDict):
+    """The ``tests`` part of a JSON report: how significance was decided, and every
+    comparison as ``comparisons[run][language][measure]``."""
+
+    test: str
+    correction: str
+    alpha: float
+    baseline: str
+    test_key: str
+    correction_key: str
+    correction_method: str
+    pooled: str
+    bootstrap: BootstrapJson
+    permutation: PermutationJson
+    effect_size: str
+    comparisons: dict[str, dict[str, dict[str, ComparisonJson]]]
+
+
+class EvaluationJson(TypedDict):
+    """An evaluation report as written to ``--json`` files (:meth:`EvaluationReport.to_json`)."""
+
+    runs: list[str]
+    measures: list[str]
+    languages: list[str]
+    metrics: dict[str, dict[str, dict[str, float]]]
+    queries: dict[str, dict[str, int]]
+    counts: dict[str, dict[str, dict[str, int]]]
+    tests: TestsJson
+    warnings: list[str]
+
+
+class Statistics(TypedDict):
+    """How an evaluation marks significance."""
+
+    test: Test
+    correction: Correction
+    alpha: float
+
+
+class EvaluateSummary(TypedDict):
+    """The summary an evaluate run records: how many runs, which measures, and how its
+    values are marked significant (read by the app)."""
+
+    runs: int
+    measures: list[str]
+    statistics: Statistics
 
 
 @dataclass
@@ -156,9 +221,9 @@ class EvaluationReport:
                 return test
         return None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> EvaluationJson:
         """``{"metrics": {run: {lang: {measure: value}, "avg": ...}}, "tests": ...}``."""
-        tests: dict[str, Any] = {
+        tests: TestsJson = {
             "test": self.test_name,
             "correction": self.correction_text,
             "alpha": self.alpha,
@@ -217,7 +282,7 @@ def evaluate(
     names = check_measures([kt_measure(k) for k in kt] + list(measures))
     params = {"runs": [run.name for run in chosen], "measures": names}
 
-    def body(run: Run) -> dict[str, Any]:
+    def body(run: Run) -> EvaluateSummary:
         # Every value first, then one transaction: a failure stores none of them.
         rows = [
             (search_run.id, query_id, measure, value)
@@ -227,7 +292,7 @@ def evaluate(
         ]
         results.put_query_metrics(store, run.id, rows)
         # How this evaluation marks significance, for readers of the stored values (the app).
-        statistics = {"test": test, "correction": correction, "alpha": alpha}
+        statistics: Statistics = {"test": test, "correction": correction, "alpha": alpha}
         return {"runs": len(chosen), "measures": names, "statistics": statistics}
 
     run_step(
@@ -274,11 +339,11 @@ def per_query_values(
         q: [p for p, _ in hits] for q, hits in results.get_results(store, search_run.id).items()
     }
     values: dict[str, dict[int, float]] = {}
-    qrels_names = [m for m in measures if is_qrels_measure(m)]
+    qrels_names = [m.name for m in registry.of_family(measures, "qrels")]
     if qrels_names:
         judged = collections.qrels_for(store, ranked)
         values.update(qrels_measures(qrels_names, judged, ranked))
-    budgets = {m: tokens for m in measures if (tokens := kt_tokens(m)) is not None}
+    budgets = {m.name: m.cutoff or 0 for m in registry.of_family(measures, "r_at_kt")}
     if budgets:
         answers = collections.answers_for(store, ranked)
         texts = collections.passage_texts(store, {p for hits in ranked.values() for p in hits})

@@ -10,7 +10,7 @@ wrote.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from pipelines.errors import InputError
@@ -26,7 +26,7 @@ from store.records import Run
 # user fixes before running the step again.
 BAD_INPUT = (InputError, StoreError, OSError, sqlite3.OperationalError)
 
-StepBody = Callable[[Run], dict[str, Any]]
+StepBody = Callable[[Run], Mapping[str, Any]]
 
 
 def run_step(

@@ -16,12 +16,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypedDict
 
 from pipelines.augment import Aggregation, augment
 from pipelines.compare import compare
 from pipelines.errors import InputError
-from pipelines.evaluate import DEFAULT_KT, DEFAULT_MEASURES, EvaluationReport, kt_measure
+from pipelines.evaluate import EvaluationJson, EvaluationReport, kt_measure
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.metrics.paired import ALPHA, Comparison
 from pipelines.metrics.significance import Correction, Test
 from pipelines.progress import SILENT, Progress
@@ -46,6 +47,18 @@ class SweepPoint:
     per_passage: float
 
 
+class SweepJson(TypedDict):
+    """A sweep as written to ``--json`` files (:meth:`SweepReport.to_json`); ``points`` are
+    :class:`SweepPoint` fields."""
+
+    index: str
+    generations: str
+    baseline: str
+    points: list[dict[str, Any]]
+    report: EvaluationJson
+    warnings: list[str]
+
+
 @dataclass
 class SweepReport:
     """The points of a sweep and their evaluation (baseline first)."""
@@ -65,7 +78,7 @@ class SweepReport:
         """The point's test against the baseline (None at alpha 0: it is the baseline)."""
         return self.report.comparison(point.search, measure, language)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SweepJson:
         """The points, and the evaluation report's JSON."""
         return {
             "index": self.index,

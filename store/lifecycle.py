@@ -20,7 +20,7 @@ run is failed with the error, or removed with everything it wrote when the error
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +57,7 @@ class Claim:
         """True when the run had finished already: there is nothing to compute."""
         return self.outcome == "reused"
 
-    def finish(self, summary: dict[str, Any]) -> Run:
+    def finish(self, summary: Mapping[str, Any]) -> Run:
         """Mark the run done with its summary."""
         self.run = runs.finish_run(self.store, self.run.id, summary)
         return self.run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import platform
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
@@ -74,7 +74,7 @@ def start_run(
     return get_run(store, run_id)
 
 
-def finish_run(store: Store, run_id: int, summary: dict[str, Any]) -> Run:
+def finish_run(store: Store, run_id: int, summary: Mapping[str, Any]) -> Run:
     """Mark a run done with its summary (joins the caller's transaction if there is one)."""
     with store.transaction():
         store.execute(

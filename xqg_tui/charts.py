@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.evaluate import EvaluationReport, kt_tokens
+from pipelines.evaluate import EvaluationReport
+from pipelines.metrics.measures import measure as lookup
 from pipelines.metrics.paired import POOLED
 from xqg_tui.literal import visible_each
 from xqg_tui.report import MARK, footnote, labels
@@ -22,11 +23,11 @@ WIDTH_PX, HEIGHT_PX, DPI = 1000, 500, 100
 
 def _scale(measure: str) -> float:
     """R@kt differences in percentage points, as the paper prints R@kt."""
-    return 100.0 if kt_tokens(measure) else 1.0
+    return lookup(measure).scale
 
 
 def _unit(measure: str) -> str:
-    return "points" if kt_tokens(measure) else ""
+    return lookup(measure).unit
 
 
 def delta_series(

@@ -13,7 +13,8 @@ import io
 
 from rich.table import Table
 
-from pipelines.evaluate import EvaluationReport, kt_tokens
+from pipelines.evaluate import EvaluationReport
+from pipelines.metrics.measures import measure as lookup
 from pipelines.metrics.paired import Comparison
 
 MARK = "*"
@@ -49,16 +50,13 @@ CSV_COLUMNS = (
 
 def value_text(measure: str, value: float | None) -> str:
     """R@kt as a percentage (as the paper prints it), other measures with 3 decimals."""
-    if value is None:
-        return "-"
-    return f"{100 * value:.2f}" if kt_tokens(measure) else f"{value:.3f}"
+    return lookup(measure).value_text(value)
 
 
 def delta_text(measure: str, delta: float) -> str:
     """A signed difference in the measure's own units (a difference that rounds to zero
     shows as +0.000, never -0.000)."""
-    text = f"{100 * delta:+.2f}" if kt_tokens(measure) else f"{delta:+.3f}"
-    return "+" + text[1:] if text.startswith("-") and not text.strip("-0.") else text
+    return lookup(measure).delta_text(delta)
 
 
 def p_text(p: float | None) -> str:

@@ -9,12 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pipelines.metrics.measures import SHOWN_FIRST
+
+if TYPE_CHECKING:
+    from pipelines.evaluate import EvaluationReport
+    from pipelines.sweep import SweepReport
 
 FILE_OPTIONS = ("json", "markdown", "latex", "csv", "png", "trec")
-DEFAULT_SHOW = ("MRR@10", "R@2kt")
 
 
 def add_statistics_options(parser: argparse.ArgumentParser) -> None:
@@ -81,10 +86,10 @@ def shown(measures: list[str], show: str | None) -> list[str]:
                 "evaluate it with --measures or --kt first"
             )
         return chosen
-    return [m for m in DEFAULT_SHOW if m in measures] or measures[:1]
+    return [m for m in SHOWN_FIRST if m in measures] or measures[:1]
 
 
-def show_report(report: Any, args: argparse.Namespace) -> None:
+def show_report(report: EvaluationReport, args: argparse.Namespace) -> None:
     """Print an evaluation report's tables (and chart) and write the files asked for."""
     from xqg_tui import report as tables
     from xqg_tui.charts import delta_chart_png, delta_chart_text
@@ -109,7 +114,7 @@ def show_report(report: Any, args: argparse.Namespace) -> None:
     _write_files(args, writers, report.systems)
 
 
-def show_sweep(sweep: Any, args: argparse.Namespace) -> None:
+def show_sweep(sweep: SweepReport, args: argparse.Namespace) -> None:
     """Print a sweep's tables and write the files asked for."""
     from xqg_tui import sweep_report
     from xqg_tui.console import print_table
@@ -133,14 +138,16 @@ def show_sweep(sweep: Any, args: argparse.Namespace) -> None:
     _write_files(args, writers, sweep.points)
 
 
-def _sweep_latex(sweep: Any) -> str:
+def _sweep_latex(sweep: SweepReport) -> str:
     from xqg_tui.report import latex
 
     return latex(sweep.report)
 
 
 def _write_files(
-    args: argparse.Namespace, writers: dict[str, Callable[[Path], object]], systems: Any
+    args: argparse.Namespace,
+    writers: dict[str, Callable[[Path], object]],
+    systems: Sequence[object],
 ) -> None:
     from xqg_tui.console import err, out
 
@@ -162,7 +169,7 @@ def _warn(warnings: list[str]) -> None:
         err.print(marked("WARNING:", "bold yellow", warning))
 
 
-def _json(document: Any) -> str:
+def _json(document: Mapping[str, object]) -> str:
     """JSON without NaN or infinity (they are not JSON): such values become null."""
     return json.dumps(_finite(document), indent=2, allow_nan=False)
 

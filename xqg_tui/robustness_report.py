@@ -7,9 +7,10 @@ from pathlib import Path
 
 from rich.table import Table
 
+from pipelines.metrics.measures import measure as lookup
 from pipelines.metrics.paired import POOLED, family_text
 from pipelines.metrics.significance import TESTS
-from pipelines.robustness.evaluate import RobustnessReport, lower_is_better
+from pipelines.robustness.evaluate import RobustnessReport
 
 HEADERS = ("lang", "n", "clean", "attacked", "drop", "rel.")
 
@@ -55,7 +56,7 @@ def footnote(report: RobustnessReport, measure: str = "") -> str:
     family = family_text(report.correction, len(report.systems) - 1, len(report.languages))
     drop = (
         "drop = attacked - clean (a confusion rate: the attack raises it)"
-        if lower_is_better(measure)
+        if lookup(measure).lower_is_better
         else "drop = clean - attacked"
     )
     return (
@@ -70,7 +71,9 @@ def summary_lines(report: RobustnessReport, measure: str) -> list[str]:
     cells = len(report.attacks) * len(report.languages)
     lines = []
     for system, row in report.summary(measure).items():
-        relative = "" if lower_is_better(measure) else f" ({100 * row['relative_drop']:.1f}%)"
+        relative = (
+            "" if lookup(measure).lower_is_better else f" ({100 * row['relative_drop']:.1f}%)"
+        )
         line = (
             f"{system}: clean {measure} {row['clean']:.3f}, mean drop {row['drop']:+.3f}"
             f"{relative} over {cells} attack x language cells"

@@ -7,31 +7,27 @@ that falls with its rank, because trec_eval would re-sort equal scores by docid.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pipelines.errors import InputError
+from pipelines.metrics.measures import check_measures, known
 
-MEASURE_PATTERN = re.compile(r"^(MRR|nDCG|Recall|P)@(\d+)$")
 IR_MEASURES_NAMES = {"MRR": "RR", "nDCG": "nDCG", "Recall": "R", "P": "P"}
 
 
 def is_qrels_measure(name: str) -> bool:
     """True for names such as ``MRR@10`` or ``nDCG@10``."""
-    return MEASURE_PATTERN.match(name) is not None
+    found = known(name)
+    return found is not None and found.family == "qrels"
 
 
 def parse_measure(name: str) -> Any:
     """The ir_measures object for one of our measure names."""
     import ir_measures
 
-    match = MEASURE_PATTERN.match(name)
-    if match is None:
-        raise InputError(
-            f"unknown measure {name!r}; expected MRR@k, nDCG@k, Recall@k, P@k or R@<n>kt"
-        )
-    return ir_measures.parse_measure(f"{IR_MEASURES_NAMES[match.group(1)]}@{match.group(2)}")
+    check_measures([name], ["qrels"])
+    family, cutoff = name.split("@")
+    return ir_measures.parse_measure(f"{IR_MEASURES_NAMES[family]}@{cutoff}")
 
 
 def qrels_measures(

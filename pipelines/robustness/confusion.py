@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pipelines.ingest.xnli import LABELS, hypothesis_docid
+from pipelines.metrics.measures import confusion
 
 PREMISE_SUFFIX = "/premise"
 
 
 def confusion_measure(label: str) -> str:
     """Measure name of a confusion rate, e.g. ``Confusion@contradiction``."""
-    return f"Confusion@{label}"
+    return confusion(label).name
 
 
 def confusion_values(

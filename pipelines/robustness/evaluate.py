@@ -15,13 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
 from pipelines.errors import InputError
-from pipelines.evaluate import EvaluationReport, build_report, check_measures, per_query_values
+from pipelines.evaluate import (
+    ComparisonJson,
+    EvaluationJson,
+    EvaluationReport,
+    build_report,
+    check_measures,
+    per_query_values,
+)
 from pipelines.ingest.xnli import LABELS
+from pipelines.metrics import measures as registry
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct
 from pipelines.metrics.significance import CORRECTIONS, TESTS, Correction, Test
 from pipelines.progress import SILENT, Progress
@@ -32,17 +40,52 @@ from store import collections, results, runs
 from store.db import Store
 from store.records import Query, Run
 
-DEFAULT_MEASURES = ("MRR@10", "Recall@1")
+DEFAULT_MEASURES = registry.ROBUSTNESS_MEASURES
 
 
-def lower_is_better(measure: str) -> bool:
-    """Confusion rates count mistakes: the attack raises them."""
-    return measure.startswith("Confusion@")
+class AttackSettings(TypedDict):
+    """A perturb run's attack: which, how strong, with which seed."""
+
+    attack: str
+    strength: float
+    seed: int
 
 
-def loss(measure: str, clean: float, attacked: float) -> float:
-    """What the attack costs on one measure: positive when it hurts."""
-    return attacked - clean if lower_is_better(measure) else clean - attacked
+class SystemSummary(TypedDict):
+    """A system's means over every attack x language cell of one measure."""
+
+    clean: float
+    drop: float
+    relative_drop: float
+
+
+class RobustnessJson(TypedDict):
+    """A robustness report as written to ``--json`` files (:meth:`RobustnessReport.to_json`).
+
+    ``scores`` are :class:`AttackScore` fields with ``drop`` and ``relative_drop``; ``tests``
+    are :class:`Comparison` fields with their ``attack``.
+    """
+
+    systems: list[str]
+    attacks: list[str]
+    attack_settings: dict[str, AttackSettings]
+    split: str
+    languages: list[str]
+    measures: list[str]
+    seconds: float | None
+    test: str
+    correction: str
+    alpha: float
+    scores: list[ComparisonJson]
+    tests: list[ComparisonJson]
+    summary: dict[str, dict[str, SystemSummary]]
+    clean: EvaluationJson | None
+
+
+class RobustnessSummary(TypedDict):
+    """The summary a robustness run records."""
+
+    searches: int
 
 
 @dataclass
@@ -60,13 +103,13 @@ class AttackScore:
     @property
     def drop(self) -> float:
         """Absolute drop: clean - attacked (attacked - clean for a confusion rate)."""
-        return loss(self.measure, self.clean, self.attacked)
+        return registry.measure(self.measure).loss(self.clean, self.attacked)
 
     @property
     def relative_drop(self) -> float | None:
         """Drop as a share of the clean score (None when the clean score is 0, and for
         confusion rates, whose clean value is near 0 and whose relative rise says little)."""
-        if lower_is_better(self.measure) or not self.clean:
+        if registry.measure(self.measure).lower_is_better or not self.clean:
             return None
         return self.drop / self.clean
 
@@ -98,7 +141,7 @@ class RobustnessReport:
     correction: Correction = "holm"
     alpha: float = ALPHA
     # attack run name -> its perturbation: attack, strength, seed
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, AttackSettings] = field(default_factory=dict)
     split: str = "premise"
     clean: EvaluationReport | None = None
     seconds: float | None = None
@@ -124,7 +167,7 @@ class RobustnessReport:
             f"{attack} ({settings['attack']} @ {settings['strength']:g}, seed {settings['seed']})"
         )
 
-    def summary(self, measure: str) -> dict[str, dict[str, float]]:
+    def summary(self, measure: str) -> dict[str, SystemSummary]:
         """Per system: mean clean score, mean drop and mean relative drop over all
         attack x language cells (the pooled ``all`` rows left out)."""
         found = {}
@@ -135,14 +178,14 @@ class RobustnessReport:
                 if s.system == system and s.measure == measure and s.language != POOLED
             ]
             relative = [s.relative_drop for s in cells if s.relative_drop is not None]
-            found[system] = {
-                "clean": float(np.mean([s.clean for s in cells])),
-                "drop": float(np.mean([s.drop for s in cells])),
-                "relative_drop": float(np.mean(relative)) if relative else 0.0,
-            }
+            found[system] = SystemSummary(
+                clean=float(np.mean([s.clean for s in cells])),
+                drop=float(np.mean([s.drop for s in cells])),
+                relative_drop=float(np.mean(relative)) if relative else 0.0,
+            )
         return found
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> RobustnessJson:
         """Everything as plain JSON."""
         return {
             "systems": self.systems,
@@ -207,7 +250,7 @@ def evaluate_robustness(
         "held_out_by": excluded,
     }
 
-    def body(run: Run) -> dict[str, Any]:
+    def body(run: Run) -> RobustnessSummary:
         searched = _search_all(store, indexes, perturbs, params, run.name, progress)
         runs.add_parents(store, run.id, [("search", r.id) for r in searched.values()])
         _store_values(store, run, list(searched.values()), scored, progress)
@@ -313,7 +356,11 @@ def build_robustness_report(
         correction=correction,
         alpha=alpha,
         settings={
-            parent.name: {k: parent.params[k] for k in ("attack", "strength", "seed")}
+            parent.name: AttackSettings(
+                attack=parent.params["attack"],
+                strength=parent.params["strength"],
+                seed=parent.params["seed"],
+            )
             for _, parent in runs.parent_runs(store, run.id)
             if parent.kind == "perturb"
         },
@@ -402,7 +449,8 @@ def _drops(
                 float(np.mean([a for _, a in pairs.values()])),
             )
         )
-    return {q: loss(measure, c, a) for q, (c, a) in pairs.items()}
+    loss = registry.measure(measure).loss
+    return {q: loss(c, a) for q, (c, a) in pairs.items()}
 
 
 def _drop_tests(

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+from pipelines.metrics.measures import SHOWN_FIRST
+
+if TYPE_CHECKING:
+    from pipelines.evaluate import EvaluationReport
+    from pipelines.progress import Progress
+    from store.db import Store
+    from store.records import Run
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False) -> Any:
+def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The database named by ``--db`` (created only by commands that add data)."""
     from store import open_store as open_database
 
     return open_database(args.db, create=create)
 
 
-def progress() -> Any:
+def progress() -> Progress:
     """Progress bars on standard error."""
     from xqg_tui.console import TerminalProgress
 
@@ -29,11 +38,16 @@ def languages(text: str | None) -> list[str] | None:
     return None if text is None else parse_languages(text)
 
 
-def done(run: Any, what: str, db: str) -> None:
+def done(run: Run, what: str, db: str) -> None:
     """Say what a step did, which run holds it, and where."""
     from xqg_tui.console import marked, out
 
     out.print(marked("✓", "green", f"{what} — run {run.name} (id {run.id}) in {db}"))
+
+
+def listed(values: Sequence[object]) -> str:
+    """A default option value: the values, comma-separated (``100,500`` for budgets)."""
+    return ",".join(map(str, values))
 
 
 def integers(text: str, flag: str) -> list[int]:
@@ -50,7 +64,10 @@ def integers(text: str, flag: str) -> list[int]:
 
 
 def print_report(
-    report: Any, show: list[str] | None, json_path: str | None, markdown_path: str | None
+    report: EvaluationReport,
+    show: list[str] | None,
+    json_path: str | None,
+    markdown_path: str | None,
 ) -> None:
     """Print the evaluation tables (and warnings); write JSON/Markdown files when asked."""
     from xqg_tui.console import err, marked, out, print_table
@@ -58,7 +75,7 @@ def print_report(
 
     for warning in report.warnings:
         err.print(marked("WARNING:", "bold yellow", warning))
-    default = [m for m in ("MRR@10", "R@2kt") if m in report.measures]
+    default = [m for m in SHOWN_FIRST if m in report.measures]
     for table in rich_tables(report, show or default or report.measures[:1], width=out.width):
         print_table(table)
     if json_path:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from pipelines.metrics.measures import SHOWN_FIRST
 from xqg_tui.commands import context
 
 
@@ -31,7 +32,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else Path(args.db).parent
     out_dir.mkdir(parents=True, exist_ok=True)
     context.print_report(
-        report, ["MRR@10", "R@2kt"], str(out_dir / "report.json"), str(out_dir / "report.md")
+        report, list(SHOWN_FIRST), str(out_dir / "report.json"), str(out_dir / "report.md")
     )
     out.print(f"database: {args.db}; vectors: {Path(args.db).with_suffix('.vectors')}/")
     out.print(f"  sqlite3 {args.db} 'SELECT kind, name, status FROM runs'")

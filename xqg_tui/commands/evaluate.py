@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from xqg_tui import report_files
 from xqg_tui.commands import context
+from xqg_tui.commands.context import listed
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -19,8 +21,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "them with the first run per language. `xqg compare` compares stored values.",
     )
     evaluate.add_argument("runs", nargs="+", metavar="RUN", help="search runs; first = baseline")
-    evaluate.add_argument("--kt", default="100,500,2000,5000", help="R@kt token budgets")
-    evaluate.add_argument("--measures", default="MRR@10,nDCG@10,Recall@1,Recall@10,Recall@100")
+    evaluate.add_argument("--kt", default=listed(DEFAULT_KT), help="R@kt token budgets")
+    evaluate.add_argument("--measures", default=listed(DEFAULT_MEASURES))
     report_files.add_statistics_options(evaluate)
     report_files.add_output_options(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)

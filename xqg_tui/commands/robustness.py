@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pipelines.metrics.measures import ROBUSTNESS_MEASURES
 from xqg_tui import report_files
 from xqg_tui.commands import context
+from xqg_tui.commands.context import listed
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -45,8 +47,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     evaluate.add_argument("--langs", help="languages (default: all but English)")
     evaluate.add_argument("--depth", type=int, default=100)
-    evaluate.add_argument("--measures", default="MRR@10,Recall@1")
-    evaluate.add_argument("--show", default="MRR@10", help="measure printed in the terminal")
+    evaluate.add_argument("--measures", default=listed(ROBUSTNESS_MEASURES))
+    evaluate.add_argument(
+        "--show", default=ROBUSTNESS_MEASURES[0], help="measure printed in the terminal"
+    )
     report_files.add_statistics_options(evaluate)
     evaluate.add_argument("--json", help="write the report as JSON")
     evaluate.add_argument("--markdown", help="write the report as Markdown")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.metrics.measures import SWEEP_KT, SWEEP_MEASURES
 from xqg_tui import report_files
 from xqg_tui.commands import context
+from xqg_tui.commands.context import listed
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -28,8 +30,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     sweep.add_argument("--center", action="store_true", help="centre generated queries")
     sweep.add_argument("--depth", type=int, default=100)
-    sweep.add_argument("--kt", default="2000,5000", help="R@kt token budgets")
-    sweep.add_argument("--measures", default="MRR@10,Recall@10,Recall@100")
+    sweep.add_argument("--kt", default=listed(SWEEP_KT), help="R@kt token budgets")
+    sweep.add_argument("--measures", default=listed(SWEEP_MEASURES))
     report_files.add_statistics_options(sweep)
     report_files.add_output_options(sweep, chart=False)
     sweep.set_defaults(handler=cmd_sweep)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from pipelines.evaluate import build_report
+from pipelines.metrics.measures import preferred
 from store import browse, runs
 from xqg_tui.app.messages import CompareChoicesLoaded, DeltasLoaded, OpenQuery, ReportLoaded
 from xqg_tui.app.screens.base import XQGScreen
@@ -25,7 +26,6 @@ from xqg_tui.literal import literal
 if TYPE_CHECKING:
     from store.browse import EvaluatedRun
 
-PREFERRED_MEASURES = ("MRR@10", "R@2kt", "nDCG@10")
 LISTED = 10
 NO_EVALUATION = (
     "No evaluated search runs yet: run `xqg evaluate BASELINE_SEARCH XQG_SEARCH` "
@@ -117,9 +117,7 @@ class CompareScreen(XQGScreen):
             baseline_choice.value = baseline
             self._offer_systems(baseline, systems)
             measure_choice.set_options((measure, measure) for measure in message.measures)
-            measure_choice.value = next(
-                (m for m in PREFERRED_MEASURES if m in message.measures), message.measures[0]
-            )
+            measure_choice.value = preferred(message.measures)
         self._refresh_report()
 
     def _offer_systems(self, baseline: int, picked: list[int]) -> None:

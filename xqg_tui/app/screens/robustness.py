@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Select, Static
 from textual.worker import get_current_worker
 
+from pipelines.metrics.measures import ROBUSTNESS_MEASURES, preferred
 from pipelines.robustness.evaluate import build_robustness_report
 from store import runs
 from xqg_tui.app.messages import RobustnessLoaded, RobustnessRunsLoaded
@@ -28,7 +29,6 @@ from xqg_tui.robustness_report import attack_headers, attack_rows, footnote, sum
 if TYPE_CHECKING:
     from pipelines.robustness.evaluate import RobustnessReport
 
-PREFERRED_MEASURES = ("MRR@10", "Recall@1")
 NO_ROBUSTNESS = (
     "No robustness evaluation yet: build one with `xqg robustness build-xnli`, "
     "`xqg robustness perturb` and `xqg robustness evaluate` (see the README), then look at "
@@ -117,9 +117,7 @@ class RobustnessScreen(XQGScreen):
             measure.set_options((m, m) for m in report.measures)
             if report.attacks:
                 attack.value = report.attacks[0]
-            measure.value = next(
-                (m for m in PREFERRED_MEASURES if m in report.measures), report.measures[0]
-            )
+            measure.value = preferred(report.measures, ROBUSTNESS_MEASURES)
         self._draw()
 
     def on_select_changed(self, event: Select.Changed) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual_plotext import PlotextPlot
 
-from pipelines.evaluate import kt_tokens
+from pipelines.metrics.measures import measure as lookup
 from xqg_tui.literal import visible, visible_each
 from xqg_tui.report import labels
 
@@ -19,7 +19,7 @@ class LanguageChart(PlotextPlot):
 
     def show(self, report: EvaluationReport, measure: str) -> None:
         """Draw the deltas of one measure (R@kt in points, as the paper prints it)."""
-        scale = 100.0 if kt_tokens(measure) else 1.0
+        scale = lookup(measure).scale
         base = report.metrics[report.baseline]
         deltas = [
             [
