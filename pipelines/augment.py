@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from pipelines.encoders.base import EncoderConfig, load_encoder
 from pipelines.errors import InputError
+from pipelines.options import AGGREGATIONS, DEFAULT_ALPHA, Aggregation
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
@@ -26,7 +27,6 @@ from store import generations, runs, vectors
 from store.db import Store
 from store.records import Run, VectorSet
 
-Aggregation = Literal["sum", "mean"]
 CHUNK = 65_536
 
 
@@ -93,7 +93,7 @@ def augment(
     index: str | int,
     generation_run: str | int,
     *,
-    alpha: float = 0.01,
+    alpha: float = DEFAULT_ALPHA,
     aggregation: Aggregation = "sum",
     languages: Sequence[str] | None = None,
     per_language: int | None = None,
@@ -110,12 +110,16 @@ def augment(
             f"generation run {gen_run.name!r} and index {base_run.name!r} belong "
             "to different collections"
         )
-    if aggregation not in ("sum", "mean"):
-        raise InputError(f"unknown aggregation {aggregation!r}; expected sum or mean")
+    if aggregation not in AGGREGATIONS:
+        raise InputError(
+            f"unknown aggregation {aggregation!r}; expected {' or '.join(AGGREGATIONS)}"
+        )
     if per_language is not None and per_language < 1:
         raise InputError("--per-lang must be at least 1")
     if not 0 <= alpha <= 1:
-        raise InputError(f"--alpha must lie in [0, 1] (the paper: 0.01), got {alpha:g}")
+        raise InputError(
+            f"--alpha must lie in [0, 1] (the paper: {DEFAULT_ALPHA:g}), got {alpha:g}"
+        )
     params = {
         "index": base_run.name,
         "generations": gen_run.name,

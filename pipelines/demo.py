@@ -15,7 +15,7 @@ import os
 import urllib.request
 from pathlib import Path
 
-from pipelines.augment import Aggregation, augment
+from pipelines.augment import augment
 from pipelines.encoders.base import EncoderConfig
 from pipelines.errors import StepError
 from pipelines.evaluate import EvaluationReport, evaluate
@@ -23,6 +23,7 @@ from pipelines.generations.heldout import DEFAULT_SEED, generate_heldout
 from pipelines.index import build_index
 from pipelines.ingest import ingest, read_xquad
 from pipelines.ingest.xquad import LANGUAGES, SOURCE_URL
+from pipelines.options import DEFAULT_ALPHA, Aggregation
 from pipelines.progress import SILENT, Progress
 from pipelines.search import search
 from store.db import Store
@@ -30,8 +31,8 @@ from store.db import Store
 COLLECTION = "xquad"
 # The paper's fusion (sum, alpha 0.01) and the mean ablation at the same alpha.
 VARIANTS: tuple[tuple[str, float, Aggregation], ...] = (
-    ("demo-xqg-sum", 0.01, "sum"),
-    ("demo-xqg-mean", 0.01, "mean"),
+    ("demo-xqg-sum", DEFAULT_ALPHA, "sum"),
+    ("demo-xqg-mean", DEFAULT_ALPHA, "mean"),
 )
 # 50 of 240 passages hold far more than 5,000 tokens, enough for every measure below.
 DEPTH = 50

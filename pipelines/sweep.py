@@ -18,13 +18,14 @@ from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 from typing import Any, TypedDict
 
-from pipelines.augment import Aggregation, augment
+from pipelines.augment import augment
 from pipelines.compare import compare
 from pipelines.errors import InputError
 from pipelines.evaluate import EvaluationJson, EvaluationReport, kt_measure
 from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.metrics.paired import ALPHA, Comparison
 from pipelines.metrics.significance import Correction, Test
+from pipelines.options import AGGREGATIONS, Aggregation
 from pipelines.progress import SILENT, Progress
 from pipelines.search import search
 from pipelines.steps import require_done
@@ -174,9 +175,11 @@ def _check_grid(
         raise InputError(f"alpha must lie between 0 and 1, got {bad[0]}")
     if all(a == 0 for a in alphas):
         raise InputError("every alpha is 0, the baseline itself; add a positive alpha")
-    unknown = [a for a in aggregations if a not in ("sum", "mean")]
+    unknown = [a for a in aggregations if a not in AGGREGATIONS]
     if unknown:
-        raise InputError(f"unknown aggregation {unknown[0]!r}; expected sum or mean")
+        raise InputError(
+            f"unknown aggregation {unknown[0]!r}; expected {' or '.join(AGGREGATIONS)}"
+        )
     if any(n is not None and n < 1 for n in per_language):
         raise InputError("--per-lang values must be at least 1")
     for name, values in (("alpha", alphas), ("aggregation", aggregations)):

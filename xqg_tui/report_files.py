@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from pipelines.evaluate import EvaluationReport
     from pipelines.sweep import SweepReport
 
+from pipelines.options import CORRECTION_NAMES, SIGNIFICANCE_LEVEL, TEST_NAMES
+
 FILE_OPTIONS = ("json", "markdown", "latex", "csv", "png", "trec")
 
 
@@ -26,18 +28,21 @@ def add_statistics_options(parser: argparse.ArgumentParser) -> None:
     """--test, --correction and --level."""
     parser.add_argument(
         "--test",
-        choices=["t", "wilcoxon", "permutation"],
-        default="t",
+        choices=TEST_NAMES,
+        default=TEST_NAMES[0],
         help="paired test that decides the marks (default: t, the paper's)",
     )
     parser.add_argument(
         "--correction",
-        choices=["holm", "bh", "none"],
-        default="holm",
+        choices=CORRECTION_NAMES,
+        default=CORRECTION_NAMES[0],
         help="multiple-testing correction across languages and systems (default: holm)",
     )
     parser.add_argument(
-        "--level", type=float, default=0.05, help="significance level (default: 0.05)"
+        "--level",
+        type=float,
+        default=SIGNIFICANCE_LEVEL,
+        help=f"significance level (default: {SIGNIFICANCE_LEVEL:g})",
     )
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from pipelines.errors import InputError
+from pipelines.options import POOLINGS, Pooling
 from pipelines.progress import Advance
 from store.records import Run, VectorSet
 
-Pooling = Literal["cls", "mean"]
 RUNTIME_FIELDS = ("batch_size", "device", "trust_remote_code")
 
 
@@ -42,8 +42,8 @@ class EncoderConfig:
             raise InputError(
                 f"unknown encoder {self.name!r}; expected e5-small or hf:<model id or local path>"
             )
-        if self.pooling not in ("cls", "mean"):
-            raise InputError(f"unknown pooling {self.pooling!r}; expected cls or mean")
+        if self.pooling not in POOLINGS:
+            raise InputError(f"unknown pooling {self.pooling!r}; expected {' or '.join(POOLINGS)}")
         if self.batch_size < 1 or self.query_max_length < 1 or self.passage_max_length < 1:
             raise InputError("batch size and max lengths must be positive")
 

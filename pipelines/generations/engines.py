@@ -7,16 +7,16 @@ results back; an engine only turns batches into :class:`BatchOutput`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pipelines.errors import InputError
 from pipelines.generations.generator import BatchOutput, QueryGenerator
 from pipelines.generations.plan import Batch
 from pipelines.generations.settings import GenerationSettings
+from pipelines.options import ENGINES
+from pipelines.options import EngineName as EngineName  # re-exported for the generate step
 from store.db import Store
 from store.generations import passages_for_generation
-
-EngineName = Literal["local", "ray"]
 
 
 class Engine(Protocol):
@@ -65,4 +65,4 @@ def make_engine(
         from pipelines.generations.ray_engine import RayEngine
 
         return RayEngine(settings, device=device, dtype=dtype, threads=threads, actors=actors)
-    raise InputError(f"--engine must be local or ray, got {name!r}")
+    raise InputError(f"--engine must be {' or '.join(ENGINES)}, got {name!r}")

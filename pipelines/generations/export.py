@@ -16,16 +16,14 @@ import os
 from collections.abc import Iterator
 from itertools import groupby
 from pathlib import Path
-from typing import Literal, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 
 from pipelines.errors import InputError
+from pipelines.options import LAYOUTS, Layout
 from pipelines.steps import require_done
 from store import generations, runs
 from store.db import Store
 from store.generations import ExportedGeneration
-
-Layout = Literal["official", "flat"]
-LAYOUTS: tuple[Layout, ...] = ("official", "flat")
 
 
 class ExportSummary(NamedTuple):

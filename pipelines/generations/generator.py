@@ -21,8 +21,6 @@ from pipelines.generations.settings import GenerationSettings
 from store.generations import PassageInput
 from store.records import GenerationRecord
 
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-
 
 class BatchOutput(NamedTuple):
     """The queries of one batch that passed the guards, and what the guards dropped."""

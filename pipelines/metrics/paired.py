@@ -29,9 +29,10 @@ from pipelines.metrics.significance import (
     randomisation_test,
     wilcoxon_test,
 )
+from pipelines.options import SIGNIFICANCE_LEVEL
 
 POOLED = "all"
-ALPHA = 0.05
+ALPHA = SIGNIFICANCE_LEVEL
 
 
 @dataclass

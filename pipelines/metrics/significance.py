@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
+from pipelines.options import Correction as Correction  # re-exported: the reports import it here
+from pipelines.options import Test as Test
+
 Scores = Sequence[float] | np.ndarray
-Test = Literal["t", "wilcoxon", "permutation"]
-Correction = Literal["holm", "bh", "none"]
 TESTS: dict[str, str] = {
     "t": "paired t-test (two-sided)",
     "wilcoxon": "Wilcoxon signed-rank test (two-sided)",

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pipelines.encoders.base import EncoderConfig, Pooling
+from pipelines.encoders.base import EncoderConfig
 from pipelines.errors import InputError
 from pipelines.generations.prompts import DEFAULT_TEMPLATE, check_template
+from pipelines.options import POOLINGS, PRECISIONS, SIMILARITIES, Pooling, Precision, Similarity
 
-Similarity = Literal["dot", "cos"]
-Precision = Literal["auto", "fp32", "fp16", "bf16"]
 DEFAULT_COS_TEMPERATURE = 0.05
 DEV_MEASURES = ("MRR@10", "Recall@10", "Recall@100")
 RUNTIME_FIELDS = ("device", "save_every", "keep_checkpoints", "eval_batch_size", "output")
@@ -59,9 +58,9 @@ class TrainingJob:
                 "train a Hugging Face model: --model <folder or model id>; for e5-small, "
                 "convert it first with `xqg models import-e5-small DIR` and pass --model DIR"
             )
-        if self.precision not in ("auto", "fp32", "fp16", "bf16"):
+        if self.precision not in PRECISIONS:
             raise InputError(
-                f"--precision must be one of auto, fp32, fp16, bf16; got {self.precision!r}"
+                f"--precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}"
             )
         positive = {
             "--batch-size": self.batch_size,
@@ -132,8 +131,8 @@ class EncoderTraining(TrainingJob):
         if self.temperature is not None and self.temperature <= 0:
             raise InputError("--temperature must be positive")
         for flag, choice, allowed in (
-            ("--pooling", str(self.pooling), ("cls", "mean")),
-            ("--similarity", str(self.similarity), ("dot", "cos")),
+            ("--pooling", str(self.pooling), POOLINGS),
+            ("--similarity", str(self.similarity), SIMILARITIES),
         ):
             if choice not in allowed:
                 raise InputError(f"{flag} must be one of {', '.join(allowed)}; got {choice!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.options import AGGREGATIONS, DEFAULT_ALPHA
 from xqg_tui.commands import context
 
 
@@ -15,8 +16,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     augment.add_argument("--index", required=True, help="baseline index run")
     augment.add_argument("--generations", required=True, help="generation run")
-    augment.add_argument("--alpha", type=float, default=0.01)
-    augment.add_argument("--agg", choices=["sum", "mean"], default="sum")
+    augment.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
+    augment.add_argument("--agg", choices=AGGREGATIONS, default=AGGREGATIONS[0])
     augment.add_argument("--langs", help="only generated queries in these languages")
     augment.add_argument("--per-lang", type=int, help="only the first N per language")
     augment.add_argument(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.options import DTYPES, ENGINES, LAYOUTS
 from xqg_tui.commands import context
 
 
@@ -49,8 +50,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     exports.add_argument("path", metavar="OUT", help="JSONL file to write")
     exports.add_argument(
         "--format",
-        choices=("official", "flat"),
-        default="official",
+        choices=LAYOUTS,
+        default=LAYOUTS[0],
         help="official: one object per passage {docid, generated_queries: {lang: [...]}}; "
         "flat: one {docid, lang, text} per query (default: official)",
     )
@@ -92,12 +93,12 @@ def _register_model(sources: Any, parents: list[argparse.ArgumentParser]) -> Non
     add(
         "--dtype",
         default="auto",
-        choices=("auto", "float32", "bfloat16", "float16"),
+        choices=DTYPES,
         help="auto: bfloat16 on a GPU that has it, else float32",
     )
     add("--threads", type=int, help="CPU threads (default: OMP_NUM_THREADS, else every CPU)")
     add("--shard", help="i/N: only this slice of the batches; shards of one --name merge")
-    add("--engine", default="local", choices=("local", "ray"), help="local or ray (Ray Data)")
+    add("--engine", default=ENGINES[0], choices=ENGINES, help="local or ray (Ray Data)")
     add("--actors", type=int, help="Ray actors (default: one per GPU, else one)")
     add("--resume", metavar="RUN", help="continue this run with its own settings")
     model.set_defaults(handler=cmd_model)

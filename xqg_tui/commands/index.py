@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.options import POOLINGS
 from xqg_tui.commands import context
 
 
@@ -15,7 +16,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     index.add_argument(
         "--encoder", default="e5-small", help="e5-small (bundled) or hf:<model id or local path>"
     )
-    index.add_argument("--pooling", choices=["cls", "mean"], default="cls")
+    index.add_argument("--pooling", choices=POOLINGS, default=POOLINGS[0])
     index.add_argument("--normalize", action="store_true", help="L2-normalise vectors")
     index.add_argument("--query-prefix", default="")
     index.add_argument("--passage-prefix", default="")

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from pipelines.metrics.measures import SWEEP_KT, SWEEP_MEASURES
+from pipelines.options import AGGREGATIONS, SWEEP_ALPHAS
 from xqg_tui import report_files
 from xqg_tui.commands import context
 from xqg_tui.commands.context import listed
@@ -23,8 +24,14 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     sweep.add_argument("--index", required=True, help="baseline index run")
     sweep.add_argument("--generations", required=True, help="generation run")
-    sweep.add_argument("--alpha", default="0,0.005,0.01,0.02,0.05", help="fusion weights")
-    sweep.add_argument("--agg", default="sum", help="aggregations: sum, mean or sum,mean")
+    sweep.add_argument(
+        "--alpha", default=",".join(f"{a:g}" for a in SWEEP_ALPHAS), help="fusion weights"
+    )
+    sweep.add_argument(
+        "--agg",
+        default=AGGREGATIONS[0],
+        help=f"aggregations: {', '.join(AGGREGATIONS)} or {','.join(AGGREGATIONS)}",
+    )
     sweep.add_argument(
         "--per-lang", help="generated queries per language: 1..5 or 1,2,4 (default: all)"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.options import POOLINGS, PRECISIONS, SIMILARITIES
 from xqg_tui.commands import context
 
 
@@ -84,8 +85,8 @@ def _negative_options(parser: argparse.ArgumentParser) -> None:
 def _model_options(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--model", required=True, help="HF folder or model id (hf: optional)")
-    model.add_argument("--pooling", choices=["cls", "mean"], default="cls")
-    model.add_argument("--similarity", choices=["dot", "cos"], default="dot")
+    model.add_argument("--pooling", choices=POOLINGS, default=POOLINGS[0])
+    model.add_argument("--similarity", choices=SIMILARITIES, default=SIMILARITIES[0])
     model.add_argument("--temperature", type=float, help="default 1 (dot), 0.05 (cos)")
     model.add_argument("--query-prefix", default="")
     model.add_argument("--passage-prefix", default="")
@@ -107,9 +108,7 @@ def _optimisation_options(
     optimisation.add_argument("--epochs", type=int, default=1)
     optimisation.add_argument("--max-steps", type=int, help="stop after this many steps")
     optimisation.add_argument("--seed", type=int, default=seed)
-    optimisation.add_argument(
-        "--precision", choices=["auto", "fp32", "fp16", "bf16"], default="auto"
-    )
+    optimisation.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0])
     optimisation.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     optimisation.add_argument("--output", help="folder (default: <db>.models/<run name>)")
     optimisation.add_argument("--save-every", type=int, help="checkpoint every N steps")

@@ -1,0 +1,41 @@
+"""The option sets and defaults of the steps, each written once.
+
+A ``Literal`` types the option for mypy; the tuple beside it (read from the ``Literal``) gives
+the command line its ``choices`` and the steps their checks. This module imports nothing
+heavy, so the ``xqg`` command line reads it without slowing ``xqg --help``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+# xQG fusion: how a passage's generated-query vectors are combined, and their weight.
+Aggregation = Literal["sum", "mean"]
+AGGREGATIONS: tuple[Aggregation, ...] = get_args(Aggregation)
+DEFAULT_ALPHA = 0.01  # the paper's fusion weight
+SWEEP_ALPHAS = (0.0, 0.005, 0.01, 0.02, 0.05)
+
+# Encoders.
+Pooling = Literal["cls", "mean"]
+POOLINGS: tuple[Pooling, ...] = get_args(Pooling)
+
+# Encoder training.
+Similarity = Literal["dot", "cos"]
+SIMILARITIES: tuple[Similarity, ...] = get_args(Similarity)
+Precision = Literal["auto", "fp32", "fp16", "bf16"]
+PRECISIONS: tuple[Precision, ...] = get_args(Precision)
+
+# Query generation.
+EngineName = Literal["local", "ray"]
+ENGINES: tuple[EngineName, ...] = get_args(EngineName)
+DType = Literal["auto", "float32", "bfloat16", "float16"]
+DTYPES: tuple[DType, ...] = get_args(DType)
+Layout = Literal["official", "flat"]
+LAYOUTS: tuple[Layout, ...] = get_args(Layout)
+
+# Significance tests of reports.
+Test = Literal["t", "wilcoxon", "permutation"]
+TEST_NAMES: tuple[Test, ...] = get_args(Test)
+Correction = Literal["holm", "bh", "none"]
+CORRECTION_NAMES: tuple[Correction, ...] = get_args(Correction)
+SIGNIFICANCE_LEVEL = 0.05
