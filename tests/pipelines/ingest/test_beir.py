@@ -10,8 +10,9 @@ English answers in answers.jsonl.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -210,35 +211,123 @@ def test_answers_file_is_optional(tmp_path: Path, beir: Beir, cli: Cli, db_path:
 # --- bad input through the CLI ---------------------------------------------------------------
 
 
-def test_query_without_language_and_no_default(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
+def _edit_qrel(split: str, row: int, old: str, new: str) -> Callable[[Beir], None]:
+    def edit(beir: Beir) -> None:
+        beir.qrels[split][row] = beir.qrels[split][row].replace(old, new, 1)
+
+    return edit
+
+
+def _repeat_qrel(into: str, old: str, new: str) -> Callable[[Beir], None]:
+    """The second qrel of dev.tsv, its score changed, appended to ``into``."""
+
+    def repeat(beir: Beir) -> None:
+        beir.qrels[into].append(beir.qrels["dev"][1].replace(old, new))
+
+    return repeat
+
+
+class Broken(NamedTuple):
+    """A BEIR folder broken in one place, and the error that names the place."""
+
+    breaks: Callable[[Beir], None]
+    file: str  # below the folder
+    message: str  # after the file name
+    options: tuple[str, ...] = ("--query-language", "zh")
+
+
+UNKNOWN_LANGUAGE = "; expected an ISO 639-1 code such as ar, bn, de, en, fi, ja, ko, ru, te, zh"
+UNIQUE = "; ids must be unique"
+BROKEN = {
+    "query without language and no default": Broken(
+        lambda beir: None,
+        "queries.jsonl",
+        ":3: query has no 'lang' (top level or in 'metadata'); add it or pass --query-language",
+        options=(),
+    ),
+    "missing corpus text": Broken(
+        lambda beir: beir.corpus[1].pop("text"),
+        "corpus.jsonl",
+        ":2: missing field 'text' (expected a string)",
+    ),
+    "missing query id": Broken(
+        lambda beir: beir.queries[4].pop("_id"),
+        "queries.jsonl",
+        ":5: missing field '_id' (expected a string)",
+    ),
+    "unknown language in file": Broken(
+        lambda beir: beir.queries[7]["metadata"].update(lang="Arabic"),
+        "queries.jsonl",
+        f":8: unknown language 'Arabic'{UNKNOWN_LANGUAGE}",
+    ),
+    "unknown query language option": Broken(
+        lambda beir: None,
+        "queries.jsonl",
+        f":3: unknown language 'xx'{UNKNOWN_LANGUAGE}",
+        options=("--query-language", "xx"),
+    ),
+    "duplicate passage id with different text": Broken(
+        lambda beir: beir.corpus[3].update(_id="Super_Bowl_50#0"),
+        "corpus.jsonl",
+        ":4: passage id 'Super_Bowl_50#0' appears again with different content "
+        f"(first at line 1){UNIQUE}",
+    ),
+    "duplicate query id with different text": Broken(
+        lambda beir: beir.queries.append({**beir.queries[0], "text": "Wie viele Punkte?"}),
+        "queries.jsonl",
+        f":16: query id '{KNOWN_QID}-de' appears again with different content "
+        f"(first at line 1){UNIQUE}",
+    ),
+    "qrels naming an unknown passage": Broken(
+        _edit_qrel("test", 2, "Super_Bowl_50#2", "Super_Bowl_50#9"),
+        "qrels/test.tsv",
+        ":4: passage 'Super_Bowl_50#9' is not in corpus.jsonl",
+    ),
+    "non-integer score": Broken(
+        _edit_qrel("dev", 1, "\t1\n", "\t1.0\n"),
+        "qrels/dev.tsv",
+        ":3: score '1.0' is not an integer",
+    ),
+    "same pair with another score in the same qrels file": Broken(
+        _repeat_qrel("dev", "\t1\n", "\t2\n"),
+        "qrels/dev.tsv",
+        f":8: qrel id '{KNOWN_QID}-ar\\tSuper_Bowl_50#0' appears again with different content "
+        f"(first at line 3){UNIQUE}",
+    ),
+    "same pair with another score in another qrels file": Broken(
+        _repeat_qrel("test", "\t1\n", "\t2\n"),
+        "qrels/test.tsv",
+        f":11: query '{KNOWN_QID}-ar' and passage 'Super_Bowl_50#0' are judged 1 in dev.tsv "
+        "but 2 here; a pair needs one score",
+    ),
+    "trec-style qrels row": Broken(
+        _edit_qrel("dev", 0, "\t", "\tQ0\t"),
+        "qrels/dev.tsv",
+        ":2: expected 3 tab-separated columns (query-id, corpus-id, score), found 4",
+    ),
+    "no qrels files": Broken(
+        lambda beir: beir.qrels.clear(),
+        "qrels",
+        ": no qrels/*.tsv files; expected e.g. qrels/test.tsv",
+    ),
+    "answers for an unknown query": Broken(
+        lambda beir: beir.answers[5].update(_id="no-such-query"),
+        "answers.jsonl",
+        ":6: query 'no-such-query' is not in queries.jsonl",
+    ),
+}
+
+
+@pytest.mark.parametrize("broken", BROKEN.values(), ids=BROKEN.keys())
+def test_broken_folder(
+    tmp_path: Path, beir: Beir, broken: Broken, expect_bad_input: ExpectBadInput
 ) -> None:
+    broken.breaks(beir)
     folder = beir.write(tmp_path / "beir")
 
     expect_bad_input(
-        ["ingest", "beir", str(folder)],
-        f"{folder / 'queries.jsonl'}:3: query has no 'lang' (top level or in 'metadata'); "
-        "add it or pass --query-language",
-    )
-
-
-def test_missing_corpus_text(tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput) -> None:
-    del beir.corpus[1]["text"]
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'corpus.jsonl'}:2: missing field 'text' (expected a string)",
-    )
-
-
-def test_missing_query_id(tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput) -> None:
-    del beir.queries[4]["_id"]
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'queries.jsonl'}:5: missing field '_id' (expected a string)",
+        ["ingest", "beir", str(folder), *broken.options],
+        f"{folder / broken.file}{broken.message}",
     )
 
 
@@ -254,57 +343,6 @@ def test_malformed_json_line(tmp_path: Path, beir: Beir, expect_bad_input: Expec
         ["ingest", "beir", str(folder), "--query-language", "zh"],
         f"{path}:7: malformed JSON (Expecting property name enclosed in double quotes at "
         f"column {column}); expected one JSON object per line",
-    )
-
-
-def test_unknown_language_in_file(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.queries[7]["metadata"]["lang"] = "Arabic"
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'queries.jsonl'}:8: unknown language 'Arabic'; expected an ISO 639-1 code "
-        "such as ar, bn, de, en, fi, ja, ko, ru, te, zh",
-    )
-
-
-def test_unknown_query_language_option(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "xx"],
-        f"{folder / 'queries.jsonl'}:3: unknown language 'xx'; expected an ISO 639-1 code "
-        "such as ar, bn, de, en, fi, ja, ko, ru, te, zh",
-    )
-
-
-def test_duplicate_passage_id_with_different_text(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.corpus[3]["_id"] = "Super_Bowl_50#0"
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'corpus.jsonl'}:4: passage id 'Super_Bowl_50#0' appears again with "
-        "different content (first at line 1); ids must be unique",
-    )
-
-
-def test_duplicate_query_id_with_different_text(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.queries.append({**beir.queries[0], "text": "Wie viele Punkte?"})
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'queries.jsonl'}:16: query id '{KNOWN_QID}-de' appears again with "
-        "different content (first at line 1); ids must be unique",
     )
 
 
@@ -336,65 +374,6 @@ def test_empty_qrels_file(
     )
 
 
-def test_qrels_naming_an_unknown_passage(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.qrels["test"][2] = beir.qrels["test"][2].replace("Super_Bowl_50#2", "Super_Bowl_50#9")
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels' / 'test.tsv'}:4: passage 'Super_Bowl_50#9' is not in corpus.jsonl",
-    )
-
-
-def test_non_integer_score(tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput) -> None:
-    beir.qrels["dev"][1] = beir.qrels["dev"][1].replace("\t1\n", "\t1.0\n")
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels' / 'dev.tsv'}:3: score '1.0' is not an integer",
-    )
-
-
-def test_same_pair_with_another_score_in_the_same_qrels_file(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.qrels["dev"].append(beir.qrels["dev"][1].replace("\t1\n", "\t2\n"))
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels' / 'dev.tsv'}:8: qrel id '{KNOWN_QID}-ar\\tSuper_Bowl_50#0' "
-        "appears again with different content (first at line 3); ids must be unique",
-    )
-
-
-def test_same_pair_with_another_score_in_another_qrels_file(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.qrels["test"].append(beir.qrels["dev"][1].replace("\t1\n", "\t2\n"))
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels' / 'test.tsv'}:11: query '{KNOWN_QID}-ar' and passage "
-        "'Super_Bowl_50#0' are judged 1 in dev.tsv but 2 here; a pair needs one score",
-    )
-
-
-def test_trec_style_qrels_row(tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput) -> None:
-    beir.qrels["dev"][0] = beir.qrels["dev"][0].replace("\t", "\tQ0\t", 1)
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels' / 'dev.tsv'}:2: expected 3 tab-separated columns "
-        "(query-id, corpus-id, score), found 4",
-    )
-
-
 def test_qrels_judging_a_query_that_queries_lacks(
     tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
 ) -> None:
@@ -406,28 +385,6 @@ def test_qrels_judging_a_query_that_queries_lacks(
     expect_bad_input(
         ["ingest", "beir", str(folder), "--query-language", "zh"],
         f"{path}:{line}: judges query 'no-such-query', which queries.jsonl lacks",
-    )
-
-
-def test_no_qrels_files(tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput) -> None:
-    beir.qrels = {}
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'qrels'}: no qrels/*.tsv files; expected e.g. qrels/test.tsv",
-    )
-
-
-def test_answers_for_an_unknown_query(
-    tmp_path: Path, beir: Beir, expect_bad_input: ExpectBadInput
-) -> None:
-    beir.answers[5]["_id"] = "no-such-query"
-    folder = beir.write(tmp_path / "beir")
-
-    expect_bad_input(
-        ["ingest", "beir", str(folder), "--query-language", "zh"],
-        f"{folder / 'answers.jsonl'}:6: query 'no-such-query' is not in queries.jsonl",
     )
 
 
