@@ -14,6 +14,24 @@ Sql = Callable[..., list[tuple[Any, ...]]]
 ExpectBadInput = Callable[[list[str], str], None]
 
 TABLES = ("collections", "passages", "queries", "qrels", "answers")
+UNKNOWN_LANGUAGE = "expected an ISO 639-1 code such as ar, bn, de, en, fi, ja, ko, ru, te, zh"
+Rows = list[Any]
+BreakRows = Callable[[Rows], None]
+
+
+def expect_broken_rows(
+    expect_bad_input: ExpectBadInput,
+    command: str,
+    path: Path,
+    rows: Rows,
+    breaks: BreakRows,
+    message: str,
+) -> None:
+    """Break ``rows``, write them as JSON lines to ``path``; ``xqg ingest COMMAND PATH`` must
+    refuse the file with ``PATH`` followed by ``message``."""
+    breaks(rows)
+    write_jsonl(path, rows)
+    expect_bad_input(["ingest", command, str(path)], f"{path}{message}")
 
 
 def table_counts(db_path: Path) -> dict[str, int]:

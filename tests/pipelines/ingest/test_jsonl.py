@@ -16,9 +16,12 @@ import pytest
 
 from pipelines.ingest import read_jsonl
 from tests.pipelines.ingest.datafiles import (
+    UNKNOWN_LANGUAGE,
+    BreakRows,
     Cli,
     ExpectBadInput,
     Sql,
+    expect_broken_rows,
     last_run,
     table_counts,
     write_jsonl,
@@ -424,59 +427,40 @@ def test_malformed_json_line(
     )
 
 
-def test_unknown_language(
-    tmp_path: Path, records: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    records[10]["lang"] = "greek"
-    path = write_jsonl(tmp_path / "data.jsonl", records)
-
-    expect_bad_input(
-        ["ingest", "jsonl", str(path)],
-        f"{path}:11: unknown language 'greek'; expected an ISO 639-1 code such as "
-        "ar, bn, de, en, fi, ja, ko, ru, te, zh",
-    )
-
-
-def test_duplicate_passage_id_with_different_text(
-    tmp_path: Path, records: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    records.append({**records[2], "text": "Another text."})
-    path = write_jsonl(tmp_path / "data.jsonl", records)
-
-    expect_bad_input(
-        ["ingest", "jsonl", str(path)],
-        f"{path}:16: passage id 'Super_Bowl_50#2' appears again with different content "
+BROKEN_RECORDS: dict[str, tuple[BreakRows, str]] = {
+    "unknown language": (
+        lambda records: records[10].update(lang="greek"),
+        f":11: unknown language 'greek'; {UNKNOWN_LANGUAGE}",
+    ),
+    "duplicate passage id with different text": (
+        lambda records: records.append({**records[2], "text": "Another text."}),
+        ":16: passage id 'Super_Bowl_50#2' appears again with different content "
         "(first at line 3); ids must be unique",
-    )
-
-
-def test_duplicate_query_id_with_different_relevant(
-    tmp_path: Path, records: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    records.append({**records[5], "relevant": ["Super_Bowl_50#1"]})
-    path = write_jsonl(tmp_path / "data.jsonl", records)
-
-    expect_bad_input(
-        ["ingest", "jsonl", str(path)],
-        f"{path}:16: query id '{KNOWN_QID}-de' appears again with different content "
+    ),
+    "duplicate query id with different relevant": (
+        lambda records: records.append({**records[5], "relevant": ["Super_Bowl_50#1"]}),
+        f":16: query id '{KNOWN_QID}-de' appears again with different content "
         "(first at line 6); ids must be unique",
-    )
+    ),
+}
+
+
+@pytest.mark.parametrize(("breaks", "message"), BROKEN_RECORDS.values(), ids=BROKEN_RECORDS.keys())
+def test_broken_records(
+    tmp_path: Path,
+    records: list[dict[str, Any]],
+    expect_bad_input: ExpectBadInput,
+    breaks: BreakRows,
+    message: str,
+) -> None:
+    path = tmp_path / "data.jsonl"
+    expect_broken_rows(expect_bad_input, "jsonl", path, records, breaks, message)
 
 
 def test_identical_repeats_are_read_once(tmp_path: Path, records: list[dict[str, Any]]) -> None:
     path = write_jsonl(tmp_path / "data.jsonl", [*records, records[0], records[5]])
 
     assert read_jsonl(path).counts() == {"passages": 5, "queries": 10, "qrels": 10, "answers": 10}
-
-
-def test_empty_file(tmp_path: Path, expect_bad_input: ExpectBadInput) -> None:
-    path = tmp_path / "data.jsonl"
-    path.write_text("", encoding="utf-8")
-
-    expect_bad_input(
-        ["ingest", "jsonl", str(path)],
-        f"{path}: file is empty; expected one JSON object per line",
-    )
 
 
 def test_bytes_that_are_not_utf8(
@@ -501,9 +485,3 @@ def test_a_byte_order_mark_is_read_past(tmp_path: Path, records: list[dict[str, 
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Windows editors save UTF-8
 
     assert read_jsonl(path).counts() == {"passages": 5, "queries": 10, "qrels": 10, "answers": 10}
-
-
-def test_missing_file(tmp_path: Path, expect_bad_input: ExpectBadInput) -> None:
-    path = tmp_path / "absent.jsonl"
-
-    expect_bad_input(["ingest", "jsonl", str(path)], f"{path}: no such file; check the path")

@@ -11,9 +11,12 @@ import pytest
 
 from pipelines.ingest import read_xor_tydi
 from tests.pipelines.ingest.datafiles import (
+    UNKNOWN_LANGUAGE,
+    BreakRows,
     Cli,
     ExpectBadInput,
     Sql,
+    expect_broken_rows,
     last_run,
     table_counts,
     write_jsonl,
@@ -145,40 +148,50 @@ def rows(dev_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [dict(row) for row in dev_rows[:5]]
 
 
-def test_missing_question(
-    tmp_path: Path, rows: list[dict[str, Any]], expect_bad_input: ExpectBadInput
+def _second_row_in_a_list(rows: list[Any]) -> None:
+    del rows[2:]
+    rows[1] = [rows[1]]
+
+
+BROKEN_ROWS: dict[str, tuple[BreakRows, str]] = {
+    "missing question": (
+        lambda rows: rows[2].pop("question"),
+        ":3: missing field 'question' (expected a string)",
+    ),
+    "missing answers": (
+        lambda rows: rows[1].pop("answers"),
+        ":2: missing field 'answers' (expected a list of strings)",
+    ),
+    "answers not a list of strings": (
+        lambda rows: rows[4].update(answers="Portland"),
+        ":5: field 'answers' must be a list of strings",
+    ),
+    "line that is not an object": (
+        _second_row_in_a_list,
+        ":2: expected a JSON object, found list",
+    ),
+    "unknown language": (
+        lambda rows: rows[1].update(lang="xx"),
+        f":2: unknown language 'xx'; {UNKNOWN_LANGUAGE}",
+    ),
+    "duplicate id with different question": (
+        lambda rows: rows[3].update(id=rows[0]["id"]),
+        ":4: question id '-1018987027025691298' appears again with different content "
+        "(first at line 1); ids must be unique",
+    ),
+}
+
+
+@pytest.mark.parametrize(("breaks", "message"), BROKEN_ROWS.values(), ids=BROKEN_ROWS.keys())
+def test_broken_rows(
+    tmp_path: Path,
+    rows: list[dict[str, Any]],
+    expect_bad_input: ExpectBadInput,
+    breaks: BreakRows,
+    message: str,
 ) -> None:
-    del rows[2]["question"]
-    path = write_jsonl(tmp_path / "xor.jsonl", rows)
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}:3: missing field 'question' (expected a string)",
-    )
-
-
-def test_missing_answers(
-    tmp_path: Path, rows: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    del rows[1]["answers"]
-    path = write_jsonl(tmp_path / "xor.jsonl", rows)
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}:2: missing field 'answers' (expected a list of strings)",
-    )
-
-
-def test_answers_not_a_list_of_strings(
-    tmp_path: Path, rows: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    rows[4]["answers"] = "Portland"
-    path = write_jsonl(tmp_path / "xor.jsonl", rows)
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}:5: field 'answers' must be a list of strings",
-    )
+    path = tmp_path / "xor.jsonl"
+    expect_broken_rows(expect_bad_input, "xor-tydi", path, rows, breaks, message)
 
 
 def test_malformed_json_line(
@@ -195,56 +208,3 @@ def test_malformed_json_line(
         f"{path}:4: malformed JSON (Expecting ':' delimiter at column {column}); "
         "expected one JSON object per line",
     )
-
-
-def test_line_that_is_not_an_object(
-    tmp_path: Path, rows: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    path = write_jsonl(tmp_path / "xor.jsonl", [rows[0], [rows[1]]])
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}:2: expected a JSON object, found list",
-    )
-
-
-def test_unknown_language(
-    tmp_path: Path, rows: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    rows[1]["lang"] = "xx"
-    path = write_jsonl(tmp_path / "xor.jsonl", rows)
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}:2: unknown language 'xx'; expected an ISO 639-1 code such as "
-        "ar, bn, de, en, fi, ja, ko, ru, te, zh",
-    )
-
-
-def test_duplicate_id_with_different_question(
-    tmp_path: Path, rows: list[dict[str, Any]], expect_bad_input: ExpectBadInput
-) -> None:
-    rows[3]["id"] = rows[0]["id"]
-    path = write_jsonl(tmp_path / "xor.jsonl", rows)
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}:4: question id '-1018987027025691298' appears again with different content "
-        "(first at line 1); ids must be unique",
-    )
-
-
-def test_empty_file(tmp_path: Path, expect_bad_input: ExpectBadInput) -> None:
-    path = tmp_path / "xor.jsonl"
-    path.write_text("\n  \n", encoding="utf-8")
-
-    expect_bad_input(
-        ["ingest", "xor-tydi", str(path)],
-        f"{path}: file is empty; expected one JSON object per line",
-    )
-
-
-def test_missing_file(tmp_path: Path, expect_bad_input: ExpectBadInput) -> None:
-    path = tmp_path / "absent.jsonl"
-
-    expect_bad_input(["ingest", "xor-tydi", str(path)], f"{path}: no such file; check the path")
