@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.errors import InputError
 from pipelines.evaluate import build_report
-from pipelines.sweep import sweep
+from pipelines.sweep import SweepReport, sweep
 from store import open_store, runs
 from store.db import Store
 
@@ -24,16 +24,20 @@ def _vector_sets(store: Store) -> dict[str, int]:
 def test_sweep_points_reuse_vectors_and_match_the_demo_runs(demo_db: Path) -> None:
     with open_store(demo_db) as store:
         before = _vector_sets(store)
-        result = sweep(
-            store,
-            "demo-baseline",
-            "demo-heldout",
-            alphas=[0, 0.01, 0.02],
-            depth=50,
-            measures=["MRR@10"],
-            kt=[2000],
-            prefix="t-sweep",
-        )
+
+        def run_sweep() -> SweepReport:
+            return sweep(
+                store,
+                "demo-baseline",
+                "demo-heldout",
+                alphas=[0, 0.01, 0.02],
+                depth=50,
+                measures=["MRR@10"],
+                kt=[2000],
+                prefix="t-sweep",
+            )
+
+        result = run_sweep()
         after = _vector_sets(store)
         demo = build_report(
             store,
@@ -45,16 +49,7 @@ def test_sweep_points_reuse_vectors_and_match_the_demo_runs(demo_db: Path) -> No
         )
         baseline_search = runs.get_run(store, "t-sweep-baseline")
         finished = [(r.id, r.ended_at) for r in runs.list_runs(store)]
-        again = sweep(
-            store,
-            "demo-baseline",
-            "demo-heldout",
-            alphas=[0, 0.01, 0.02],
-            depth=50,
-            measures=["MRR@10"],
-            kt=[2000],
-            prefix="t-sweep",
-        )
+        again = run_sweep()
         rerun = [(r.id, r.ended_at) for r in runs.list_runs(store)]
     assert [(p.aggregation, p.alpha, p.index, p.search) for p in result.points] == [
         ("sum", 0.0, "demo-baseline", "t-sweep-baseline"),

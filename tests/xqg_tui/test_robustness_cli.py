@@ -23,32 +23,18 @@ def robustness_copy(robustness_db: Path, tmp_path: Path) -> Path:
     return copy_database(robustness_db, tmp_path / "xqg.db")
 
 
+def perturb(db: Path, attack: str, strength: str, *options: str) -> int:
+    """``xqg robustness perturb`` on the XNLI collection; returns the exit code."""
+    argv = ["robustness", "perturb", "--collection", "xnli", "--attack", attack]
+    return main([*argv, "--strength", strength, *options, "--db", str(db)])
+
+
 def test_perturb_then_evaluate_writes_reports(
     robustness_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = ["--db", str(robustness_copy)]
-    assert (
-        main(
-            [
-                "robustness",
-                "perturb",
-                "--collection",
-                "xnli",
-                "--attack",
-                "shuffle",
-                "--strength",
-                "0.5",
-                "--split",
-                "premise",
-                "--langs",
-                "de,th",
-                "--name",
-                "shuffle",
-                *db,
-            ]
-        )
-        == 0
-    )
+    split = ["--split", "premise", "--langs", "de,th", "--name", "shuffle"]
+    assert perturb(robustness_copy, "shuffle", "0.5", *split) == 0
     assert "48 variants" in capsys.readouterr().out  # 24 premises x 2 languages
     paths = {kind: tmp_path / f"rob.{kind}" for kind in ("json", "md", "png")}
     assert (
@@ -116,40 +102,9 @@ def test_hypotheses_as_queries_need_no_attack(
 def test_unknown_attack_and_strength_are_bad_input(
     robustness_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    db = ["--db", str(robustness_copy)]
-    assert (
-        main(
-            [
-                "robustness",
-                "perturb",
-                "--collection",
-                "xnli",
-                "--attack",
-                "typo",
-                "--strength",
-                "0.1",
-                *db,
-            ]
-        )
-        == 2
-    )
+    assert perturb(robustness_copy, "typo", "0.1") == 2
     assert "unknown attack 'typo'" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "robustness",
-                "perturb",
-                "--collection",
-                "xnli",
-                "--attack",
-                "shuffle",
-                "--strength",
-                "1.5",
-                *db,
-            ]
-        )
-        == 2
-    )
+    assert perturb(robustness_copy, "shuffle", "1.5") == 2
     assert "strength must lie in [0, 1], got 1.5" in capsys.readouterr().err
 
 
