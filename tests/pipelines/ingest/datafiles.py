@@ -58,6 +58,22 @@ def last_run(db_path: Path) -> dict[str, Any]:
     return row
 
 
+def assert_reingest_adds_nothing(
+    cli: Cli, args: tuple[str | Path, ...], db_path: Path, counts: dict[str, int]
+) -> None:
+    """Ingest the same data again: it succeeds quietly, adds no row, and says so in its run."""
+    code, _, err = cli(*args)
+
+    assert (code, err) == (0, "")
+    assert last_run(db_path)["summary"]["added"] == {
+        "passages": 0,
+        "queries": 0,
+        "qrels": 0,
+        "answers": 0,
+    }
+    assert table_counts(db_path) == counts
+
+
 def write_jsonl(path: Path, records: Iterable[Any]) -> Path:
     """One JSON value per line (non-ASCII text kept as is, as real files have it)."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from tests.pipelines.ingest.datafiles import (
     Cli,
     ExpectBadInput,
     Sql,
+    assert_reingest_adds_nothing,
     last_run,
     table_counts,
     write_jsonl,
@@ -186,16 +187,7 @@ def test_cli_ingest_with_query_language_and_reingest_adds_nothing(
         "answers": 15,
     }
 
-    code, _, err = cli(*args)
-
-    assert (code, err) == (0, "")
-    assert last_run(db_path)["summary"]["added"] == {
-        "passages": 0,
-        "queries": 0,
-        "qrels": 0,
-        "answers": 0,
-    }
-    assert table_counts(db_path) == counts
+    assert_reingest_adds_nothing(cli, args, db_path, counts)
 
 
 def test_answers_file_is_optional(tmp_path: Path, beir: Beir, cli: Cli, db_path: Path) -> None:

@@ -21,6 +21,7 @@ from tests.pipelines.ingest.datafiles import (
     Cli,
     ExpectBadInput,
     Sql,
+    assert_reingest_adds_nothing,
     expect_broken_rows,
     last_run,
     table_counts,
@@ -160,16 +161,8 @@ def test_cli_ingest_and_reingest_adds_nothing(
     assert run["summary"]["added"] == {"passages": 5, "queries": 10, "qrels": 10, "answers": 10}
     assert run["summary"]["query_languages"] == {"de": 5, "el": 5}
 
-    code, _, err = cli("ingest", "jsonl", path, "--collection", "sb50", "--db", db_path)
-
-    assert (code, err) == (0, "")
-    assert last_run(db_path)["summary"]["added"] == {
-        "passages": 0,
-        "queries": 0,
-        "qrels": 0,
-        "answers": 0,
-    }
-    assert table_counts(db_path) == counts
+    args = ("ingest", "jsonl", path, "--collection", "sb50", "--db", db_path)
+    assert_reingest_adds_nothing(cli, args, db_path, counts)
 
 
 def test_queries_may_judge_passages_already_stored(

@@ -16,6 +16,7 @@ from tests.pipelines.ingest.datafiles import (
     Cli,
     ExpectBadInput,
     Sql,
+    assert_reingest_adds_nothing,
     expect_broken_rows,
     last_run,
     table_counts,
@@ -104,16 +105,9 @@ def test_cli_ingest_of_dev_and_reingest_adds_nothing(
     assert run["summary"]["added"] == {"passages": 0, "queries": 2110, "qrels": 0, "answers": 2110}
     assert run["summary"]["query_languages"] == DEV_COUNTS
 
-    code, _, err = cli("ingest", "xor-tydi", shared_data / DEV, "--db", db_path)
-
-    assert (code, err) == (0, "")
-    assert last_run(db_path)["summary"]["added"] == {
-        "passages": 0,
-        "queries": 0,
-        "qrels": 0,
-        "answers": 0,
-    }
-    assert table_counts(db_path) == counts
+    assert_reingest_adds_nothing(
+        cli, ("ingest", "xor-tydi", shared_data / DEV, "--db", db_path), db_path, counts
+    )
 
 
 def test_cli_ingest_of_train_stores_arabic_as_ar(
