@@ -260,72 +260,44 @@ def test_passage_with_other_text_than_stored(
     assert sql("SELECT count(*) FROM passages WHERE docid = 'new#0'") == [(0,)]
 
 
-def test_query_with_other_language_than_stored(
-    tmp_path: Path, records: list[dict[str, Any]], cli: Cli, db_path: Path, dump_db: Dump, sql: Sql
-) -> None:
-    def change(rows: list[dict[str, Any]]) -> None:
-        rows[5]["lang"] = "nl"
-
-    path = stored_then_changed(tmp_path, records, cli, db_path, change)
-
-    assert_refused(
-        cli,
-        db_path,
-        dump_db,
-        sql,
-        path,
-        f"{path}:6: query '{KNOWN_QID}-de' already stored with different content; "
-        "ingest into a new --collection or fix the file",
-    )
-
-
-def test_qrel_with_other_grade_than_stored(
-    tmp_path: Path, records: list[dict[str, Any]], cli: Cli, db_path: Path, dump_db: Dump, sql: Sql
-) -> None:
-    def change(rows: list[dict[str, Any]]) -> None:
-        rows[6]["relevant"] = {"Super_Bowl_50#0": 1}
-
-    path = stored_then_changed(tmp_path, records, cli, db_path, change)
-
-    assert_refused(
-        cli,
-        db_path,
-        dump_db,
-        sql,
-        path,
-        f"{path}:7: qrel '{KNOWN_QID}-el/Super_Bowl_50#0' already stored with different content; "
-        "ingest into a new --collection or fix the file",
-    )
+ELSEWHERE = "already stored with different content; ingest into a new --collection or fix the file"
+CONFLICTS: dict[str, tuple[BreakRows, str]] = {
+    "query with other language": (
+        lambda rows: rows[5].update(lang="nl"),
+        f":6: query '{KNOWN_QID}-de' {ELSEWHERE}",
+    ),
+    "qrel with other grade": (
+        lambda rows: rows[6].update(relevant={"Super_Bowl_50#0": 1}),
+        f":7: qrel '{KNOWN_QID}-el/Super_Bowl_50#0' {ELSEWHERE}",
+    ),
+    **{
+        f"answers {name}": (
+            lambda rows, answers=answers: rows[5].update(answers=answers),
+            f":6: answer list of query '{KNOWN_QID}-de' {ELSEWHERE}",
+        )
+        for name, answers in [
+            ("other", ["309"]),
+            ("one more", ["308", "three hundred and eight"]),
+            ("reordered", ["three hundred and eight", "308"]),
+        ]
+    },
+}
 
 
-@pytest.mark.parametrize(
-    "answers",
-    [["309"], ["308", "three hundred and eight"], ["three hundred and eight", "308"]],
-    ids=["other", "one more", "reordered"],
-)
-def test_answers_other_than_stored(
+@pytest.mark.parametrize(("change", "message"), CONFLICTS.values(), ids=CONFLICTS.keys())
+def test_records_other_than_stored(
     tmp_path: Path,
     records: list[dict[str, Any]],
     cli: Cli,
     db_path: Path,
     dump_db: Dump,
     sql: Sql,
-    answers: list[str],
+    change: BreakRows,
+    message: str,
 ) -> None:
-    def change(rows: list[dict[str, Any]]) -> None:
-        rows[5]["answers"] = answers
-
     path = stored_then_changed(tmp_path, records, cli, db_path, change)
 
-    assert_refused(
-        cli,
-        db_path,
-        dump_db,
-        sql,
-        path,
-        f"{path}:6: answer list of query '{KNOWN_QID}-de' already stored with different content; "
-        "ingest into a new --collection or fix the file",
-    )
+    assert_refused(cli, db_path, dump_db, sql, path, f"{path}{message}")
 
 
 def test_relevant_passage_neither_in_file_nor_stored(
