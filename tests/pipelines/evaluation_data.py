@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.ingest import ingest, read_jsonl
+from pipelines.progress import Silent
 from store import collections, results, runs
 from store.db import Store
 from store.records import Run, SearchHit
@@ -148,3 +149,14 @@ def evaluated_store(
         "xqg": search_run(store, "xqg", XQG, collection_id, tied=False),
     }
     return store, searched, collection_id
+
+
+class Notes(Silent):
+    """Progress that keeps its notes."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def note(self, message: str) -> None:
+        """Keep the note."""
+        self.lines.append(message)

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pipelines.compare import compare
 from pipelines.errors import InputError
 from pipelines.evaluate import evaluate
-from pipelines.progress import Silent
 from pipelines.steps import delete_run
 from store import results, runs
 from store.db import Store
 from store.records import Run
-from tests.pipelines.evaluation_data import XQG, C, evaluated_store, search_run
-
-
-@pytest.fixture
-def evaluated(store: Store, shared_data: Path, tmp_path: Path) -> tuple[Store, dict[str, Run], int]:
-    return evaluated_store(store, shared_data, tmp_path)
-
-
-class Notes(Silent):
-    """Progress that keeps its notes."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def note(self, message: str) -> None:
-        """Keep the note."""
-        self.lines.append(message)
+from tests.pipelines.evaluation_data import XQG, C, Notes, search_run
 
 
 def _evaluate_runs(store: Store) -> list[str]:

@@ -43,7 +43,6 @@ from tests.pipelines.evaluation_data import (
     C,
     D,
     E,
-    evaluated_store,
     search_run,
     write_collection,
 )
@@ -84,11 +83,6 @@ MEANS = {
         "ru": {"R@0.1kt": 2 / 3, "R@2kt": 1.0, "MRR@10": 2.5 / 3, "Recall@2": 1.0},
     },
 }
-
-
-@pytest.fixture
-def evaluated(store: Store, shared_data: Path, tmp_path: Path) -> tuple[Store, dict[str, Run], int]:
-    return evaluated_store(store, shared_data, tmp_path)
 
 
 def test_token_counts_behind_the_hand_computed_values(

@@ -8,13 +8,12 @@ import pytest
 
 from pipelines.compare import compare
 from pipelines.errors import InputError
-from pipelines.progress import Silent
 from pipelines.trec import export_run, import_run, rankings, read_run_file
 from store import NotFoundError, collections, open_store, results, runs
 from store.db import Store
 from store.records import Run
 from tests.conftest import Dump
-from tests.pipelines.evaluation_data import A, B, C, evaluated_store
+from tests.pipelines.evaluation_data import A, B, C, Notes
 
 TREC = """\
 q1 Q0 d3 3 0.2 bm25
@@ -85,22 +84,6 @@ def test_unreadable_files_are_input_errors(tmp_path: Path) -> None:
     binary.write_bytes(b"q1 Q0 \xff\xfe 1 0.5 t\n")
     with pytest.raises(InputError, match="not UTF-8"):
         read_run_file(binary)
-
-
-@pytest.fixture
-def evaluated(store: Store, shared_data: Path, tmp_path: Path) -> tuple[Store, dict[str, Run], int]:
-    return evaluated_store(store, shared_data, tmp_path)
-
-
-class Notes(Silent):
-    """Progress that keeps its notes."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def note(self, message: str) -> None:
-        """Keep the note."""
-        self.lines.append(message)
 
 
 def test_import_maps_ids_and_counts_what_it_cannot(
