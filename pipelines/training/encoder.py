@@ -63,16 +63,7 @@ def train_encoder(
         )
         output = output_folder(store, job, run.name)
         trainer = EncoderTrainer(
-            store,
-            job,
-            params,
-            found.id,
-            data,
-            output,
-            progress,
-            run_id=run.id,
-            index_run=index_run,
-            generation_run=generation_run,
+            store, found, run, job, params, data, output, progress, index_run, generation_run
         )
         trainer.prepare()
         return trainer.train()

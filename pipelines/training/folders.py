@@ -1,8 +1,5 @@
-"""Where a training writes: its output folder, and the final model folder made from a checkpoint.
-
-``--output`` (default ``<db>.models/<run name>``) holds ``checkpoints/step-N`` while training
-and ``model/`` at the end: the chosen checkpoint's weights and tokenizer with
-``training.json``, without the optimizer, random-number and trainer states.
+"""Where a training writes: ``--output`` (default ``<db>.models/<run name>``) with
+``checkpoints/step-N`` while training, and ``model/``, made from a checkpoint, at the end.
 """
 
 from __future__ import annotations

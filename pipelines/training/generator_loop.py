@@ -34,6 +34,7 @@ class GeneratorTrainer(Trainer[GeneratorTraining]):
         super().__init__(job, params, output, progress, examples=len(train), dev=bool(dev))
         self.train_examples = train
         self.dev = dev
+        self.eval_every = job.eval_every
 
     def load_model(self, source: str) -> tuple[Any, Any]:
         """An encoder-decoder model and its tokenizer."""
@@ -77,10 +78,6 @@ class GeneratorTrainer(Trainer[GeneratorTraining]):
         finally:
             self.model.train()
         return {"eval_loss": total / tokens}
-
-    def eval_every(self) -> int | None:
-        """``--eval-every``."""
-        return self.job.eval_every
 
     def _best(self) -> dict[str, Any] | None:
         evaluations = self.state.history["dev"]

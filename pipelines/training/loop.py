@@ -24,7 +24,7 @@ from pipelines.training.negatives import NegativePools, mine_hard_negatives
 from pipelines.training.trainer import Trainer
 from store import collections
 from store.db import Store
-from store.records import Run
+from store.records import Collection, Run
 
 
 class EncoderTrainer(Trainer[EncoderTraining]):
@@ -33,14 +33,13 @@ class EncoderTrainer(Trainer[EncoderTraining]):
     def __init__(
         self,
         store: Store,
+        collection: Collection,
+        run: Run,
         job: EncoderTraining,
         params: dict[str, Any],
-        collection_id: int,
         data: TrainingData,
         output: Path,
         progress: Progress,
-        *,
-        run_id: int,
         index_run: Run | None,
         generation_run: Run | None,
     ) -> None:
@@ -48,9 +47,9 @@ class EncoderTrainer(Trainer[EncoderTraining]):
             job, params, output, progress, examples=len(data.pairs), dev=bool(data.dev)
         )
         self.store = store
-        self.collection_id = collection_id
+        self.collection_id = collection.id
+        self.run = run
         self.data = data
-        self.run_id = run_id
         self.index_run = index_run
         self.generation_run = generation_run
         self.pools: NegativePools = {}
@@ -65,7 +64,7 @@ class EncoderTrainer(Trainer[EncoderTraining]):
                 self.index_run,
                 self.data.pairs,
                 self.job.negative_depth,
-                run_id=self.run_id,
+                run_id=self.run.id,
                 generation_run=self.generation_run,
                 progress=self.progress,
             )

@@ -36,11 +36,7 @@ Job = TypeVar("Job", bound=TrainingJob)
 
 
 class Trainer(Generic[Job]):
-    """One training job: model, optimizer and where it stands; a subclass adds the task.
-
-    Hooks: :meth:`load_data`, :meth:`load_model`, :meth:`loss`, :meth:`evaluate`,
-    :meth:`eval_every`, :meth:`chosen_step`, :meth:`describe` and :meth:`report`.
-    """
+    """One training job: model, optimizer and where it stands; a subclass adds the task."""
 
     def __init__(
         self,
@@ -58,6 +54,7 @@ class Trainer(Generic[Job]):
         self.progress = progress
         self.examples = examples
         self.has_dev = dev
+        self.eval_every: int | None = None  # evaluate (and save) every this many steps too
         self.saved: Path | None = None
         self.resumed_from: int | None = None
 
@@ -75,10 +72,6 @@ class Trainer(Generic[Job]):
     def evaluate(self) -> dict[str, Any]:
         """The dev figures of the model as it stands (a point of the ``dev`` curve)."""
         raise NotImplementedError
-
-    def eval_every(self) -> int | None:
-        """Evaluate (and save) every this many steps, besides after every epoch."""
-        return None
 
     def chosen_step(self) -> int:
         """The step whose checkpoint becomes ``model/`` (never pruned): the last one."""
@@ -133,7 +126,7 @@ class Trainer(Generic[Job]):
         dev = self.state.history["dev"]
         if self.has_dev and (not dev or dev[-1]["step"] != self.state.step):
             self._evaluate()
-        if self.saved is None or self.saved.name != _name(self.state.step):
+        if self.saved is None or self.saved.name != f"step-{self.state.step:06d}":
             self._save()
         return self._summary(per_epoch, total, round(time.perf_counter() - started, 2))
 
@@ -157,7 +150,7 @@ class Trainer(Generic[Job]):
             self.state.history["loss"].append(
                 {"step": self.state.step, "epoch": self.state.epoch, "loss": loss, "lr": rate}
             )
-            every = self.eval_every()
+            every = self.eval_every
             if self.has_dev and every and self.state.step % every == 0:
                 self._evaluate()
                 self._save()
@@ -210,7 +203,7 @@ class Trainer(Generic[Job]):
 
     def _summary(self, per_epoch: int, total: int, seconds: float) -> dict[str, Any]:
         step = self.chosen_step()
-        checkpoint = self.output / "checkpoints" / _name(step)
+        checkpoint = self.output / "checkpoints" / f"step-{step:06d}"
         description = {"params": self.params, **self.describe(step)}
         return {
             "model_dir": str(write_model_folder(self.output, checkpoint, description)),
@@ -226,10 +219,6 @@ class Trainer(Generic[Job]):
             "curves": self.state.history,
             "train_seconds": seconds,
         }
-
-
-def _name(step: int) -> str:
-    return f"step-{step:06d}"
 
 
 def linear_schedule(step: int, total: int, warmup: int) -> float:
