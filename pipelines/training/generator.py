@@ -12,7 +12,6 @@ folder that ``xqg generate model --model <folder>`` loads as it is.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,13 +46,7 @@ def train_generator(
         output = output_folder(store, job, run.name)
         trainer = GeneratorTrainer(job, params, train, dev, output, progress)
         trainer.prepare()
-        summary = trainer.train()
-        summary["data"] = {
-            "examples": len(train),
-            "examples_by_language": dict(sorted(Counter(e.language for e in train).items())),
-            "dev_examples": len(dev),
-        }
-        return summary
+        return trainer.train()
 
     return run_step(
         store,

@@ -7,6 +7,7 @@ pruned and becomes the output model.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +100,19 @@ class GeneratorTrainer(Trainer[GeneratorTraining]):
         }
 
     def report(self, step: int) -> dict[str, Any]:
-        """The chosen step and the eval losses."""
+        """The chosen step, the eval losses and the counts of examples."""
         best = self._best()
         evaluations = self.state.history["dev"]
+        languages = Counter(e.language for e in self.train_examples)
         return {
             "chosen_step": step,
             "best_eval_loss": None if best is None else best["eval_loss"],
             "eval_loss_before": evaluations[0]["eval_loss"] if evaluations else None,
+            "data": {
+                "examples": len(self.train_examples),
+                "examples_by_language": dict(sorted(languages.items())),
+                "dev_examples": len(self.dev),
+            },
         }
 
 
