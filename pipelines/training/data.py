@@ -1,4 +1,4 @@
-"""Training pairs and the dev split, read from stored collections and generation runs.
+"""Training pairs, generator examples and the dev split, read from stored collections and runs.
 
 A pair is a query text with its positive passages: a stored query with its qrels, or (with
 ``--with-generations``) a generated query with the passage it was generated for. The dev
@@ -32,6 +32,15 @@ class TrainingPair:
     positives: tuple[int, ...]
     source: Source
     key: int
+    language: str
+
+
+@dataclass(frozen=True)
+class GenerationExample:
+    """One prompt and the question a generator should write for it."""
+
+    prompt: str
+    target: str
     language: str
 
 

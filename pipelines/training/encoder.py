@@ -15,19 +15,16 @@ checkpoint resumes from it when rerun under the same ``--name`` with the same pa
 
 from __future__ import annotations
 
-import json
-import math
-import os
-import shutil
-import time
-from pathlib import Path
 from typing import Any
 
-from pipelines.errors import InputError, shorten
+from pipelines.errors import InputError
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
-from pipelines.training.config import EncoderTraining, TrainingJob
+from pipelines.training.config import EncoderTraining
 from pipelines.training.data import TrainingData, load_training_data
+from pipelines.training.folders import output_folder
+from pipelines.training.loop import EncoderTrainer
+from pipelines.training.trainer import resolve_device
 from store import collections, generations, runs
 from store.db import Store
 from store.records import Collection, Run
@@ -41,8 +38,6 @@ def train_encoder(
     The run's summary holds the loss curve, the dev measures after every epoch (and before
     training), the counts of training pairs and the trained model folder.
     """
-    from pipelines.training.loop import resolve_device
-
     resolve_device(job)
     found = collections.get_collection(store, job.collection)
     generation_run = _generation_run(store, job, found)
@@ -67,10 +62,10 @@ def train_encoder(
             store, found.id, job, generation_run=generation_run, held_out=held_out
         )
         output = output_folder(store, job, run.name)
-        from pipelines.training.loop import Trainer
-
-        trainer = Trainer(store, job, params, found.id, data, output, progress)
-        trainer.prepare(run.id, index_run, generation_run)
+        trainer = EncoderTrainer(
+            store, found, run, job, params, data, output, progress, index_run, generation_run
+        )
+        trainer.prepare()
         return trainer.train()
 
     return run_step(
@@ -118,65 +113,6 @@ def _held_out_runs(store: Store, job: EncoderTraining, generation_run: Run | Non
     if generation_run is not None and generation_run.params.get("source") == "heldout":
         chosen[generation_run.id] = generation_run
     return [chosen[key] for key in sorted(chosen)]
-
-
-def output_folder(store: Store, job: TrainingJob, run_name: str) -> Path:
-    """Where a training writes: ``--output`` or ``<db>.models/<run name>`` (absolute).
-
-    A run name becomes one folder inside ``<db>.models/``: a name that would lead outside
-    it (``/abs``, ``../x``, ``a/b``) is refused; ``--output`` is where a user chooses freely.
-
-    Raises:
-        InputError: the name leads outside ``<db>.models/``, or the folder already holds a
-            finished model.
-    """
-    models = store.path.with_suffix(".models").resolve()
-    output = Path(job.output).resolve() if job.output else (models / run_name).resolve()
-    if not job.output and (output.parent != models or run_name in ("", ".", "..")):
-        raise InputError(
-            f"run name {shorten(run_name)!r} cannot name a folder inside {models}: "
-            "use a name without '/' or '..', or choose the folder with --output"
-        )
-    if (output / "model").exists():
-        raise InputError(
-            f"{output / 'model'} already holds a trained model; choose another --output or --name"
-        )
-    return output
-
-
-def linear_schedule(step: int, total: int, warmup: int) -> float:
-    """Learning-rate factor before optimizer step ``step`` (0-based): linear warm-up over
-    ``warmup`` steps, then linear decay to 0 at ``total``."""
-    if step < warmup:
-        return (step + 1) / warmup
-    return max(0.0, (total - step) / max(1, total - warmup))
-
-
-def total_steps(job: TrainingJob, pairs: int) -> tuple[int, int]:
-    """(optimizer steps per epoch, optimizer steps in all)."""
-    per_epoch = math.ceil(math.ceil(pairs / job.batch_size) / job.accumulation)
-    total = per_epoch * job.epochs
-    return per_epoch, total if job.max_steps is None else min(total, job.max_steps)
-
-
-def write_model_folder(output: Path, checkpoint: Path, description: dict[str, Any]) -> Path:
-    """Copy the final weights to ``output/model`` (atomically) with ``training.json``."""
-    final = output / "model"
-    partial = output / ".model.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(
-        checkpoint,
-        partial,
-        ignore=shutil.ignore_patterns("optimizer.*", "rng.*", "trainer_state.json"),
-    )
-    (partial / "training.json").write_text(json.dumps(description, indent=2), "utf-8")
-    os.replace(partial, final)
-    return final
-
-
-def elapsed(started: float) -> float:
-    """Seconds since ``started`` (perf counter), rounded for a summary."""
-    return round(time.perf_counter() - started, 2)
 
 
 __all__ = ["TrainingData", "train_encoder"]

@@ -12,9 +12,7 @@ folder that ``xqg generate model --model <folder>`` loads as it is.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pipelines.errors import InputError
@@ -23,20 +21,13 @@ from pipelines.languages import LANGUAGE_NAMES
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from pipelines.training.config import GeneratorTraining
-from pipelines.training.data import split_queries
-from pipelines.training.encoder import output_folder
+from pipelines.training.data import GenerationExample, split_queries
+from pipelines.training.folders import output_folder
+from pipelines.training.generator_loop import GeneratorTrainer
+from pipelines.training.trainer import resolve_device
 from store import collections
 from store.db import Store
 from store.records import Query, Run
-
-
-@dataclass(frozen=True)
-class GenerationExample:
-    """One prompt and the question the model should write for it."""
-
-    prompt: str
-    target: str
-    language: str
 
 
 def train_generator(
@@ -46,8 +37,6 @@ def train_generator(
 
     The summary holds the loss curve, the eval losses, the best step and the model folder.
     """
-    from pipelines.training.loop import resolve_device
-
     resolve_device(job)
     found = collections.get_collection(store, job.collection)
     params = {**job.identity(), "task": "generator", "collection": found.name}
@@ -55,17 +44,9 @@ def train_generator(
     def body(run: Run) -> dict[str, Any]:
         train, dev = generation_examples(store, found.id, job)
         output = output_folder(store, job, run.name)
-        from pipelines.training.generator_loop import GeneratorTrainer
-
         trainer = GeneratorTrainer(job, params, train, dev, output, progress)
         trainer.prepare()
-        summary = trainer.train()
-        summary["data"] = {
-            "examples": len(train),
-            "examples_by_language": dict(sorted(Counter(e.language for e in train).items())),
-            "dev_examples": len(dev),
-        }
-        return summary
+        return trainer.train()
 
     return run_step(
         store,

@@ -15,7 +15,7 @@ import pytest
 
 from pipelines.errors import InputError, shorten
 from pipelines.training.config import EncoderTraining
-from pipelines.training.encoder import output_folder
+from pipelines.training.folders import output_folder
 from store import Store
 from tests.conftest import Dump
 from tests.pipelines.ingest.datafiles import write_jsonl

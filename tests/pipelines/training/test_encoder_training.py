@@ -1,10 +1,8 @@
-"""Training a tiny real BERT on real XQuAD pairs: the loss falls, runs resume exactly, the
-saved folder loads and indexes, generations add pairs, bad input leaves nothing behind."""
+"""Training a tiny real BERT on real XQuAD pairs: the loss falls, the saved folder loads and
+indexes, generations add pairs, bad input leaves nothing behind (resuming: test_trainer)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +15,13 @@ from pipelines.errors import InputError
 from pipelines.evaluate import per_query_values
 from pipelines.generations import generate_heldout
 from pipelines.index import build_index
-from pipelines.progress import Advance
 from pipelines.search import search
 from pipelines.training import EncoderTraining, train_encoder
 from pipelines.training.data import load_training_data
 from store import Store, collections, generations, runs
 from store.errors import NotFoundError
 from tests.conftest import Dump
-from tests.pipelines.training.conftest import COLLECTION
+from tests.pipelines.training.conftest import COLLECTION, StopAfter
 
 FAST = {
     "negatives_from": "base",
@@ -42,27 +39,6 @@ FAST = {
 def job(model: Path, **options: Any) -> EncoderTraining:
     """A small training job on the tiny model (options override FAST)."""
     return EncoderTraining(model=str(model), collection=COLLECTION, **{**FAST, **options})
-
-
-class StopAfter:
-    """Progress that interrupts training (as Ctrl-C would) once ``steps`` steps are done."""
-
-    def __init__(self, steps: int) -> None:
-        self.steps = steps
-        self.done = 0
-
-    @contextmanager
-    def task(self, description: str, total: int) -> Iterator[Advance]:
-        def advance(n: int) -> None:
-            if description.startswith("training"):
-                self.done += n
-                if self.done >= self.steps:
-                    raise KeyboardInterrupt
-
-        yield advance
-
-    def note(self, message: str) -> None:
-        """Ignore notes."""
 
 
 def losses(run: Any) -> list[float]:
@@ -143,31 +119,6 @@ def test_saved_folder_loads_with_from_pretrained(xquad_store: Store, tiny_model:
         encoder.encode_queries(["Wo fand der Super Bowl 50 statt?"]), expected, atol=1e-5
     )
     assert run.summary["dev_after"] is None
-
-
-def test_interrupted_run_resumes_with_the_same_next_step_loss(
-    xquad_store: Store, tiny_model: Path
-) -> None:
-    from safetensors.torch import load_file
-
-    training = job(tiny_model, max_steps=6, save_every=2, keep_checkpoints=1)
-    straight = train_encoder(xquad_store, training, name="straight")
-
-    with pytest.raises(KeyboardInterrupt):
-        train_encoder(xquad_store, training, name="resumed", progress=StopAfter(3))
-    assert runs.get_run(xquad_store, "resumed").status == "failed"
-    output = xquad_store.path.with_suffix(".models") / "resumed"
-    assert sorted(p.name for p in (output / "checkpoints").iterdir()) == ["step-000002"]
-    assert not (output / "model").exists()
-
-    resumed = train_encoder(xquad_store, training, name="resumed")
-    assert resumed.summary["resumed_from_step"] == 2
-    assert losses(resumed)[2] == losses(straight)[2]  # step 3: the next step after the resume
-    assert losses(resumed) == losses(straight)
-    first = load_file(str(Path(straight.summary["model_dir"]) / "model.safetensors"))
-    second = load_file(str(Path(resumed.summary["model_dir"]) / "model.safetensors"))
-    assert all(torch.equal(first[name], second[name]) for name in first)
-    assert sorted(p.name for p in (output / "checkpoints").iterdir()) == ["step-000006"]
 
 
 def test_with_generations_adds_their_queries_as_pairs(xquad_store: Store, tiny_model: Path) -> None:

@@ -18,53 +18,7 @@ from pipelines.training.generator import generation_examples
 from store import Store, collections, generations, runs
 from store.records import Run
 from tests.conftest import Dump
-from tests.pipelines.training.conftest import COLLECTION, LANGUAGES
-
-
-@pytest.fixture(scope="session")
-def tiny_t5(small_xquad: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer T5 (d_model 32) with a Unigram tokenizer trained on XQuAD prompts."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from tokenizers.trainers import UnigramTrainer
-    from transformers import PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration
-
-    corpus = ["Generate a German Spanish English question for this passage:"]
-    for lang in LANGUAGES:
-        document = json.loads((small_xquad / f"xquad.{lang}.json").read_text("utf-8"))
-        for article in document["data"]:
-            for paragraph in article["paragraphs"]:
-                corpus += [paragraph["context"], *(qa["question"] for qa in paragraph["qas"])]
-    raw = Tokenizer(models.Unigram())
-    raw.normalizer = normalizers.NFKC()
-    raw.pre_tokenizer = pre_tokenizers.Metaspace()
-    raw.decoder = decoders.Metaspace()
-    trainer = UnigramTrainer(
-        vocab_size=1500, special_tokens=["<pad>", "</s>", "<unk>"], unk_token="<unk>"
-    )
-    raw.train_from_iterator(corpus, trainer)
-    raw.post_processor = processors.TemplateProcessing(
-        single="$A </s>", special_tokens=[("</s>", 1)]
-    )
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=raw, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-    )
-    torch.manual_seed(11)
-    config = T5Config(
-        vocab_size=raw.get_vocab_size(),
-        d_model=32,
-        d_kv=16,
-        d_ff=64,
-        num_layers=2,
-        num_decoder_layers=2,
-        num_heads=2,
-        decoder_start_token_id=0,
-        pad_token_id=0,
-        eos_token_id=1,
-    )
-    folder = tmp_path_factory.mktemp("tiny-t5")
-    tokenizer.save_pretrained(folder)
-    T5ForConditionalGeneration(config).save_pretrained(folder)
-    return folder
+from tests.pipelines.training.conftest import COLLECTION
 
 
 def job(model: Path, **options: Any) -> GeneratorTraining:
@@ -166,18 +120,3 @@ def test_a_custom_template_goes_with_the_trained_folder(xquad_store: Store, tiny
     run = train_generator(xquad_store, training, name="custom")
     generated = generate_with(xquad_store, run, "custom-gen", max_new_tokens=4)
     assert generated.params["template"] == template  # prompted as it was trained
-
-
-def test_an_interrupted_generator_training_resumes_to_the_same_curve(
-    xquad_store: Store, tiny_t5: Path
-) -> None:
-    from tests.pipelines.training.test_encoder_training import StopAfter
-
-    training = job(tiny_t5, max_steps=5, save_every=2, keep_checkpoints=1, eval_every=100)
-    straight = train_generator(xquad_store, training, name="g-straight")
-    with pytest.raises(KeyboardInterrupt):
-        train_generator(xquad_store, training, name="g-resumed", progress=StopAfter(3))
-    resumed = train_generator(xquad_store, training, name="g-resumed")
-    assert resumed.summary["resumed_from_step"] == 2
-    curve = [point["loss"] for point in straight.summary["curves"]["loss"]]
-    assert [point["loss"] for point in resumed.summary["curves"]["loss"]] == curve
