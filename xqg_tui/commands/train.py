@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipelines.options import POOLINGS, PRECISIONS, SIMILARITIES
 from xqg_tui.commands import context
+
+if TYPE_CHECKING:
+    from pipelines.training import EncoderTraining
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -148,7 +151,7 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _job(args: argparse.Namespace) -> Any:
+def _job(args: argparse.Namespace) -> EncoderTraining:
     from pipelines.training import EncoderTraining
 
     return EncoderTraining(
