@@ -128,7 +128,7 @@ def test_export_and_import_round_trip_on_the_command_line(
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--model", "./no/such/model"], "./no/such/model: no such model folder"),
+        (["--model", "./no/such/model"], "./no/such/model: no such folder"),
         (["--model", "NO_TOKENIZER"], "no tokenizer files"),
         (["--langs", "ar,klingon"], "unknown language 'klingon'"),
         (["--template", "{passage"], "malformed prompt template '{passage'"),

@@ -16,8 +16,18 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     augment.add_argument("--index", required=True, help="baseline index run")
     augment.add_argument("--generations", required=True, help="generation run")
-    augment.add_argument("--alpha", type=float, default=DEFAULT_ALPHA)
-    augment.add_argument("--agg", choices=AGGREGATIONS, default=AGGREGATIONS[0])
+    augment.add_argument(
+        "--alpha",
+        type=float,
+        default=DEFAULT_ALPHA,
+        help="weight of the generated queries in the fused vector",
+    )
+    augment.add_argument(
+        "--agg",
+        choices=AGGREGATIONS,
+        default=AGGREGATIONS[0],
+        help="how the generated-query vectors of a passage combine",
+    )
     augment.add_argument("--langs", help="only generated queries in these languages")
     augment.add_argument("--per-lang", type=int, help="only the first N per language")
     augment.add_argument(

@@ -16,10 +16,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     heldout = sources.add_parser(
         "heldout", parents=parents, help="held-out real questions as stand-ins (XQuAD, offline)"
     )
-    heldout.add_argument("--collection", required=True)
+    heldout.add_argument("--collection", required=True, help="collection whose questions stand in")
     heldout.add_argument("--k", type=int, default=1, help="question ids per passage")
     heldout.add_argument("--langs", help="languages (default: every non-English one)")
-    heldout.add_argument("--seed", type=int, default=13)
+    heldout.add_argument("--seed", type=int, default=13, help="fixes which questions stand in")
     heldout.add_argument(
         "--split",
         action="append",
@@ -32,8 +32,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="import generated queries (official or flat JSONL)",
     )
-    imports.add_argument("path", metavar="FILE")
-    imports.add_argument("--collection", required=True)
+    imports.add_argument("path", metavar="FILE", help="JSONL file (official or flat layout)")
+    imports.add_argument("--collection", required=True, help="collection the docids name")
     imports.add_argument(
         "--no-guards",
         dest="guards",
