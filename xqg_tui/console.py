@@ -94,7 +94,11 @@ class CountedColumn(TextColumn):
 
 
 class TerminalProgress:
-    """A :class:`pipelines.progress.Progress` that draws rich bars on standard error."""
+    """A :class:`pipelines.progress.Progress` that draws rich bars on standard error (or on
+    ``console``)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or err
 
     @contextmanager
     def task(self, description: str, total: int) -> Iterator[Advance]:
@@ -109,7 +113,7 @@ class TerminalProgress:
             TextColumn("eta"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err, transient=False) as bars:
+        with Progress(*columns, console=self.console, transient=False) as bars:
             task_id = bars.add_task(visible(description, one_line=True), total=total)
             yield lambda n: bars.advance(task_id, n)
 
@@ -126,7 +130,7 @@ class TerminalProgress:
             TextColumn("eta"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err, transient=False) as bars:
+        with Progress(*columns, console=self.console, transient=False) as bars:
             task_id = bars.add_task(
                 visible(description, one_line=True), total=total, counted=0, counted_name=counted
             )
@@ -143,14 +147,14 @@ class TerminalProgress:
     def stage(self, description: str) -> Iterator[None]:
         """A spinner with the time elapsed, for a step that cannot count its work."""
         columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False))
-        with Progress(*columns, TimeElapsedColumn(), console=err, transient=False) as bars:
+        with Progress(*columns, TimeElapsedColumn(), console=self.console, transient=False) as bars:
             bars.add_task(visible(description, one_line=True), total=None)
             yield
 
     def note(self, message: str) -> None:
         """Print a note; warnings stand out."""
         style = "bold yellow" if message.startswith("WARNING") else "dim"
-        err.print(message, style=style)
+        self.console.print(message, style=style)
 
 
 # A plain progress line at most this often, and at every tenth of the work.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -189,3 +190,18 @@ def test_bad_or_unreachable_models_exit_2_before_any_run(
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
     assert dump_db(stand_ins) == before
+
+
+def test_on_a_terminal_the_counting_bar_shows_both_counts_rates_and_times() -> None:
+    from io import StringIO
+
+    from xqg_tui.console import LiteralConsole, TerminalProgress
+
+    screen = StringIO()
+    terminal = LiteralConsole(file=screen, force_terminal=True, color_system=None, width=120)
+    with TerminalProgress(terminal).counting_task("passages", 40, "queries") as advance:
+        for _ in range(4):
+            advance(10, 90)
+    bar = " ".join(screen.getvalue().split())
+    pattern = r"passages ━+ 40/40 [\d,.]+/s 360 queries [\d,.]+/s \d+:\d\d:\d\d eta \d+:\d\d:\d\d"
+    assert re.search(pattern, bar)
