@@ -201,10 +201,10 @@ class PlainProgress:
 
     @contextmanager
     def stage(self, description: str) -> Iterator[None]:
-        """A line when the step starts and one with its wall time when it ends."""
+        """A line with the step's wall time when it ends (none when it fails: the error
+        says why)."""
         name = visible(description, one_line=True)
         started = time.monotonic()
-        _line(f"{name}: started")
         yield
         _line(f"{name}: done in {time.monotonic() - started:,.1f} s")
 
