@@ -98,10 +98,16 @@ def augment(
     languages: Sequence[str] | None = None,
     per_language: int | None = None,
     center: bool = False,
+    require_language: bool = False,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
-    """Build an xQG vector set from a baseline index run and a generation run."""
+    """Build an xQG vector set from a baseline index run and a generation run.
+
+    ``require_language`` keeps only the generated queries whose detected language is the
+    one they were generated for (a generator asked for Telugu that wrote English is left
+    out); the run summary counts what was dropped per language.
+    """
     base_run = require_done(runs.get_run(store, index, kind="index"))
     gen_run = require_done(runs.get_run(store, generation_run, kind="generate"))
     base = vectors.run_vector_set(store, base_run.id, "passages")
@@ -131,6 +137,9 @@ def augment(
         "encoder": base.encoder_config,
         "runtime": base_run.params["runtime"],
     }
+    if require_language:  # absent otherwise: runs made before the option keep their identity
+        _require_detected(store, gen_run)
+        params["require_language"] = True
 
     def body(run: Run) -> dict[str, Any]:
         return _build(store, run, base, gen_run, params, progress)
@@ -159,6 +168,9 @@ def _build(
     chosen = generations.get_generations(
         store, gen_run.id, languages=params["languages"], per_language=params["per_language"]
     )
+    language_check = None
+    if params.get("require_language"):
+        chosen, language_check = _in_requested_language(store, gen_run, chosen)
     if not chosen:
         raise InputError(
             f"generation run {gen_run.name!r} has no generated queries in the chosen languages"
@@ -231,9 +243,38 @@ def _build(
         )
     for warning in warnings:
         progress.note(f"WARNING: {warning}")
-    return {
+    summary = {
         "passages": len(passage_ids),
         "generations_used": len(chosen),
         "per_passage": distribution,
         "warnings": warnings,
+    }
+    if language_check is not None:
+        summary["language_check"] = language_check
+    return summary
+
+
+def _require_detected(store: Store, gen_run: Run) -> None:
+    """Refuse, before any run starts, a generation run stored before language ID."""
+    missing = sum(a.undetected for a in generations.language_agreement(store, gen_run.id))
+    if missing:
+        raise InputError(
+            f"generation run {gen_run.name!r} has {missing} generated queries with no detected "
+            f"language (stored before language ID); run `xqg generate languages "
+            f"{gen_run.name}` once, then augment again"
+        )
+
+
+def _in_requested_language(
+    store: Store, gen_run: Run, chosen: list[generations.Generation]
+) -> tuple[list[generations.Generation], dict[str, Any]]:
+    """The generated queries whose detected language is the requested one, and what was
+    dropped: ``{"kept": n, "dropped": n, "dropped_per_language": {lang: n}}``."""
+    detected = generations.detected_languages(store, gen_run.id)
+    kept = [g for g in chosen if detected.get(g.id) == g.language]
+    dropped = Counter(g.language for g in chosen if detected.get(g.id) != g.language)
+    return kept, {
+        "kept": len(kept),
+        "dropped": sum(dropped.values()),
+        "dropped_per_language": dict(sorted(dropped.items())),
     }

@@ -7,6 +7,7 @@ from typing import Any
 
 from pipelines.encoders.base import EncoderConfig, load_encoder
 from pipelines.errors import InputError
+from pipelines.hub import model_source
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from pipelines.vectors import encode_corpus
@@ -31,6 +32,8 @@ def build_index(
         raise InputError(
             f"collection {found.name!r} has no passages to index; ingest a corpus first"
         )
+    if config.name != "e5-small":
+        model_source(config.name, "encoder")  # a typo or no network: refused before the run
     params = {"collection": found.name, "encoder": config.identity(), "runtime": config.runtime()}
 
     def body(run: Run) -> dict[str, Any]:

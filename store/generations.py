@@ -58,7 +58,8 @@ def add_generations(store: Store, run_id: int, records: Iterable[GenerationRecor
     with store.transaction():
         return store.executemany(
             "INSERT INTO generations (run_id, passage_id, language, position, text, "
-            "source_query_id) VALUES (?, ?, ?, ?, ?, ?)",
+            "source_query_id, detected_language, language_confidence) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             ((run_id, *record) for record in records),
         ).rowcount
 
@@ -106,6 +107,60 @@ def get_generations(
     if per_language is not None:
         found = _first_per_language(found, per_language)
     return found
+
+
+class LanguageAgreement(NamedTuple):
+    """How many generated queries of one requested language the detector agrees with."""
+
+    language: str
+    queries: int
+    agreeing: int
+    undetected: int
+
+
+def detected_languages(store: Store, run_id: int) -> dict[int, str | None]:
+    """Generation id -> the language detected in it (None where not detected yet)."""
+    return {
+        int(row[0]): row[1]
+        for row in store.execute(
+            "SELECT id, detected_language FROM generations WHERE run_id = ?", (run_id,)
+        )
+    }
+
+
+def undetected(store: Store, run_id: int, limit: int) -> list[tuple[int, str]]:
+    """Up to ``limit`` (id, text) of a run's generated queries with no detected language."""
+    return [
+        (int(row[0]), row[1])
+        for row in store.execute(
+            "SELECT id, text FROM generations WHERE run_id = ? AND detected_language IS NULL "
+            "ORDER BY id LIMIT ?",
+            (run_id, limit),
+        )
+    ]
+
+
+def set_detected(store: Store, detected: Iterable[tuple[int, str, float]]) -> None:
+    """Store (generation id, detected language, confidence) triples in one transaction."""
+    with store.transaction():
+        store.executemany(
+            "UPDATE generations SET detected_language = ?, language_confidence = ? WHERE id = ?",
+            ((language, confidence, gid) for gid, language, confidence in detected),
+        )
+
+
+def language_agreement(store: Store, run_id: int) -> list[LanguageAgreement]:
+    """Per requested language: queries, those whose detected language is the same, and
+    those not detected yet."""
+    return [
+        LanguageAgreement(row[0], int(row[1]), int(row[2]), int(row[3]))
+        for row in store.execute(
+            "SELECT language, count(*), coalesce(sum(detected_language = language), 0), "
+            "sum(detected_language IS NULL) FROM generations WHERE run_id = ? "
+            "GROUP BY language ORDER BY language",
+            (run_id,),
+        )
+    ]
 
 
 def generation_languages(store: Store, run_id: int) -> dict[str, int]:

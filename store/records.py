@@ -50,13 +50,16 @@ class AnswerRecord(NamedTuple):
 
 
 class GenerationRecord(NamedTuple):
-    """One generated query for a passage (stored ids)."""
+    """One generated query for a passage (stored ids), with the language a detector found
+    in it and its confidence (None: not detected)."""
 
     passage_id: int
     language: str
     position: int
     text: str
     source_query_id: int | None = None
+    detected_language: str | None = None
+    language_confidence: float | None = None
 
 
 class Query(NamedTuple):

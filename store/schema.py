@@ -275,6 +275,14 @@ MIGRATION_6 = """
 ALTER TABLE vector_sets ADD COLUMN keys_sha256 TEXT;
 """
 
+# The language a detector finds in each generated query and its confidence (0 to 1), so that
+# a generator asked for Telugu that writes English can be seen and filtered. Rows stored
+# before this migration hold NULL until `xqg generate languages RUN` fills them.
+MIGRATION_7 = """
+ALTER TABLE generations ADD COLUMN detected_language TEXT;
+ALTER TABLE generations ADD COLUMN language_confidence REAL;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -282,5 +290,6 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_4,
     MIGRATION_5,
     MIGRATION_6,
+    MIGRATION_7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

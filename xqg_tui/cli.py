@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xqg", description="Cross-lingual dense retrieval with query generation (xQG)."
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {version()}", help="show the version"
+    )
     parser.set_defaults(handler=lambda _: _help(parser))
     db = argparse.ArgumentParser(add_help=False)
     db.add_argument(
@@ -145,7 +148,37 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in MODULES:
         module.register(commands, [db, named])
+    state_defaults(parser)
     return parser
+
+
+def state_defaults(parser: argparse.ArgumentParser) -> None:
+    """Append ``(default: ...)`` to the help of every option, in every subcommand, that has
+    a default its help does not already state in words."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                state_defaults(sub)
+        elif meaningful_default(action) and "default" not in (action.help or ""):
+            action.help = f"{action.help or ''} (default: %(default)s)".strip()
+
+
+def meaningful_default(action: argparse.Action) -> bool:
+    """Whether an option's default is worth stating: a value, not absence (None, an empty
+    list or string) and not the off state of a flag."""
+    flag = action.nargs == 0  # store_true/false/const, help, version
+    return not flag and action.default not in (None, "", [], argparse.SUPPRESS)
+
+
+def version() -> str:
+    """The installed xqg version (``unknown`` when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("xqg")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _help(parser: argparse.ArgumentParser) -> int:

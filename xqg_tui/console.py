@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +14,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -92,7 +94,11 @@ class CountedColumn(TextColumn):
 
 
 class TerminalProgress:
-    """A :class:`pipelines.progress.Progress` that draws rich bars on standard error."""
+    """A :class:`pipelines.progress.Progress` that draws rich bars on standard error (or on
+    ``console``)."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or err
 
     @contextmanager
     def task(self, description: str, total: int) -> Iterator[Advance]:
@@ -107,7 +113,7 @@ class TerminalProgress:
             TextColumn("eta"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err, transient=False) as bars:
+        with Progress(*columns, console=self.console, transient=False) as bars:
             task_id = bars.add_task(visible(description, one_line=True), total=total)
             yield lambda n: bars.advance(task_id, n)
 
@@ -124,7 +130,7 @@ class TerminalProgress:
             TextColumn("eta"),
             TimeRemainingColumn(),
         )
-        with Progress(*columns, console=err, transient=False) as bars:
+        with Progress(*columns, console=self.console, transient=False) as bars:
             task_id = bars.add_task(
                 visible(description, one_line=True), total=total, counted=0, counted_name=counted
             )
@@ -137,7 +143,81 @@ class TerminalProgress:
 
             yield advance
 
+    @contextmanager
+    def stage(self, description: str) -> Iterator[None]:
+        """A spinner with the time elapsed, for a step that cannot count its work."""
+        columns = (SpinnerColumn(), TextColumn("{task.description}", markup=False))
+        with Progress(*columns, TimeElapsedColumn(), console=self.console, transient=False) as bars:
+            bars.add_task(visible(description, one_line=True), total=None)
+            yield
+
     def note(self, message: str) -> None:
         """Print a note; warnings stand out."""
         style = "bold yellow" if message.startswith("WARNING") else "dim"
-        err.print(message, style=style)
+        self.console.print(message, style=style)
+
+
+# A plain progress line at most this often, and at every tenth of the work.
+PLAIN_EVERY_S = 10.0
+
+
+class PlainProgress:
+    """Progress as whole lines on standard error, for a log file or a pipe: no bars, no
+    escape codes, one line at the start, one per tenth of the work (at most one per
+    :data:`PLAIN_EVERY_S` seconds) and one at the end."""
+
+    @contextmanager
+    def task(self, description: str, total: int) -> Iterator[Advance]:
+        """Lines of ``description: done/total (percent), rate/s``."""
+        with self.counting_task(description, total, "") as advance_counted:
+            yield lambda units: advance_counted(units, 0)
+
+    @contextmanager
+    def counting_task(self, description: str, total: int, counted: str) -> Iterator[AdvanceCounted]:
+        """As :meth:`task`, with a second count (e.g. queries) and its rate."""
+        name = visible(description, one_line=True)
+        started = last = time.monotonic()
+        done = made = 0
+        tenth = 0
+        _line(f"{name}: 0/{total:,}")
+
+        def state() -> str:
+            elapsed = max(time.monotonic() - started, 1e-9)
+            share = f" ({100 * done // total}%)" if total else ""
+            extra = f", {made:,} {counted} ({made / elapsed:,.1f}/s)" if counted else ""
+            return f"{done:,}/{total:,}{share}, {done / elapsed:,.1f}/s{extra}"
+
+        def advance(units: int, items: int) -> None:
+            nonlocal done, made, last, tenth
+            done, made = done + units, made + items
+            now = time.monotonic()
+            reached = 10 * done // total if total else 0
+            if reached > tenth and now - last >= PLAIN_EVERY_S:
+                tenth, last = reached, now
+                _line(f"{name}: {state()}")
+
+        yield advance
+        _line(f"{name}: done, {state()} in {time.monotonic() - started:,.1f} s")
+
+    @contextmanager
+    def stage(self, description: str) -> Iterator[None]:
+        """A line with the step's wall time when it ends (none when it fails: the error
+        says why)."""
+        name = visible(description, one_line=True)
+        started = time.monotonic()
+        yield
+        _line(f"{name}: done in {time.monotonic() - started:,.1f} s")
+
+    def note(self, message: str) -> None:
+        """Print a note as one line."""
+        _line(message)
+
+
+def _line(text: str) -> None:
+    """One whole line on standard error (never wrapped or cut at a width)."""
+    err.print(text, soft_wrap=True)
+
+
+def command_progress() -> TerminalProgress | PlainProgress:
+    """Bars when standard error is a terminal, plain lines otherwise."""
+    return TerminalProgress() if err.is_terminal else PlainProgress()

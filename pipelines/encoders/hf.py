@@ -80,11 +80,15 @@ def load_pretrained(source: str, *, trust_remote_code: bool = False) -> tuple[An
     """(tokenizer, model) of a local folder or model id; safetensors weights only.
 
     Raises:
+        InputError: no such folder, or an id neither cached nor reachable (offline).
         StepError: the folder or id cannot be loaded, or its tokenizer has no vocabulary.
     """
     from safetensors import SafetensorError
     from transformers import AutoModel, AutoTokenizer
 
+    from pipelines.hub import model_source
+
+    source = model_source(source, "encoder")
     advice = (
         "Give a local folder with config.json, model.safetensors and a tokenizer, "
         "or a model id reachable online"

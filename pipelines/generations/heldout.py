@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipelines.errors import InputError
+from pipelines.generations.detection import with_detected
 from pipelines.generations.guards import renumbered
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
@@ -91,7 +92,7 @@ def generate_heldout(
     def body(run: Run) -> dict[str, Any]:
         records, summary = _stand_ins(store, found.id, queries, chosen_languages, k, seed)
         with progress.task("writing stand-in generations", len(records)) as advance:
-            generations.add_generations(store, run.id, records)
+            generations.add_generations(store, run.id, with_detected(records))
             generations.index_text(store, run.id)
             advance(len(records))
         return summary

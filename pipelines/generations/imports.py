@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from pipelines.errors import InputError
+from pipelines.generations.detection import with_detected
 from pipelines.generations.guards import renumbered
 from pipelines.ingest.records import iter_jsonl, text_field
 from pipelines.languages import normalize_language
@@ -121,7 +122,7 @@ def import_generations(
             GenerationRecord(passage_ids[r.docid], r.language, r.position, r.text) for r in kept
         ]
         with progress.task("importing generations", len(records)) as advance:
-            generations.add_generations(store, run.id, records)
+            generations.add_generations(store, run.id, with_detected(records))
             generations.index_text(store, run.id)
             advance(len(records))
         return {

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from pipelines.errors import InputError
+from pipelines.hub import model_source
 
 ADVICE = (
     "give a local folder with config.json, model.safetensors and the tokenizer "
@@ -29,6 +29,7 @@ def load_seq2seq(
     from safetensors import SafetensorError
     from transformers import AutoModelForSeq2SeqLM
 
+    source = source.removeprefix("hf:")
     tokenizer = check_seq2seq(source, trust_remote_code=trust_remote_code)
     try:
         model = AutoModelForSeq2SeqLM.from_pretrained(
@@ -50,6 +51,7 @@ def check_seq2seq(source: str, *, trust_remote_code: bool = False) -> Any:
     """
     from transformers import AutoConfig, AutoTokenizer
 
+    source = source.removeprefix("hf:")
     _check_local(source)
     try:
         config = AutoConfig.from_pretrained(source, trust_remote_code=trust_remote_code)
@@ -70,11 +72,9 @@ def check_seq2seq(source: str, *, trust_remote_code: bool = False) -> Any:
 
 
 def _check_local(source: str) -> None:
-    path = Path(source).expanduser()
+    path = Path(model_source(source, "generator"))
     if not path.exists():
-        if source.startswith((".", os.sep, "~")) or source.count("/") > 1:
-            raise InputError(f"{source}: no such model folder; {ADVICE}")
-        return  # a Hugging Face id such as org/name
+        return  # a Hugging Face id such as org/name, cached or reachable
     if not path.is_dir():
         raise InputError(f"{source}: not a folder; {ADVICE}")
     if not (path / "config.json").is_file():

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import NamedTuple
 
+from pipelines.generations.detection import with_detected
 from pipelines.generations.generator import BatchOutput
 from pipelines.generations.plan import Batch
 from store import generations
@@ -112,4 +113,4 @@ class BatchWriter:
             self.shard,
             output.device,
         )
-        generations.add_generation_batch(store, self.run_id, record, output.records)
+        generations.add_generation_batch(store, self.run_id, record, with_detected(output.records))

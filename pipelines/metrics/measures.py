@@ -132,6 +132,24 @@ def check_measures(names: Sequence[str], families: Sequence[Family]) -> list[str
     return list(dict.fromkeys(names))
 
 
+# The order of a report (``xqg evaluate`` lists R@kt budgets, then the qrels measures).
+FAMILY_ORDER: tuple[Family, ...] = ("r_at_kt", "qrels", "confusion", "other")
+QRELS_ORDER = ("MRR", "nDCG", "Recall", "P")
+
+
+def report_order(names: Sequence[str]) -> list[str]:
+    """``names`` in the order reports list them: R@kt by budget, then MRR, nDCG, Recall
+    and P each by cutoff, then confusion rates and unknown names by name."""
+
+    def key(name: str) -> tuple[int, int, int, str]:
+        found = measure(name)
+        kind = name.split("@")[0]
+        rank = QRELS_ORDER.index(kind) if found.family == "qrels" else 0
+        return (FAMILY_ORDER.index(found.family), rank, found.cutoff or 0, name)
+
+    return sorted(dict.fromkeys(names), key=key)
+
+
 def preferred(names: Sequence[str], first: Sequence[str] = SHOWN_FIRST) -> str:
     """The measure to show first among ``names``: the first of ``first`` there, else the
     first name."""

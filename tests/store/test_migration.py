@@ -16,6 +16,7 @@ OLD_VERSION = 4
 PRAGMAS = (f"PRAGMA application_id = {int(APPLICATION_ID)}", f"PRAGMA user_version = {OLD_VERSION}")
 OLD_VECTOR_SET_WIDTH = 14  # id ... created_at
 OLD_RUN_WIDTH = 11  # the columns of runs in schema 4: id ... error
+OLD_GENERATION_WIDTH = 7  # id ... source_query_id
 ROWS = [
     "INSERT INTO collections VALUES (1, 'xquad', 'xquad.en.json', '2026-01-01')",
     "INSERT INTO passages (id, collection_id, docid, title, text) VALUES "
@@ -55,8 +56,12 @@ def _schema_4_database(path: Path) -> None:
 
 def _old_columns(dump: list[tuple[str, list[tuple[object, ...]]]]) -> dict[str, list[object]]:
     """Every table's rows, cut to the columns schema 4 had (the owner ones of runs and the
-    keys digest of vector sets are new)."""
-    widths = {"runs": OLD_RUN_WIDTH, "vector_sets": OLD_VECTOR_SET_WIDTH}
+    keys digest of vector sets and the detected language of generations are new)."""
+    widths = {
+        "runs": OLD_RUN_WIDTH,
+        "vector_sets": OLD_VECTOR_SET_WIDTH,
+        "generations": OLD_GENERATION_WIDTH,
+    }
     return {table: [row[: widths.get(table)] for row in rows] for table, rows in dump}
 
 
@@ -72,6 +77,10 @@ def test_migration_keeps_every_row_and_reference(tmp_path: Path, dump_db: Dump) 
         assert "AUTOINCREMENT" in store.scalar("SELECT sql FROM sqlite_master WHERE name = 'runs'")
         # The full-text index of generated queries still answers, and the cascade still works.
         assert store.scalar("SELECT rowid FROM generations_fts WHERE text MATCH 'gewonnen'") == 1
+        # Stored before language ID: not detected until `xqg generate languages` fills it.
+        assert store.execute(
+            "SELECT detected_language, language_confidence FROM generations"
+        ).fetchall() == [(None, None)]
     assert _old_columns(dump_db(path)) == before
 
 

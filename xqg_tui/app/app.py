@@ -59,6 +59,9 @@ class XQGApp(App[None]):
             Binding(str(number), f"show('{name}')", title, show=False)
             for number, (name, title, _, _) in enumerate(SCREENS, start=1)
         ),
+        # A screen's own `/` (Passages: filter, Search: query) comes first; elsewhere `/`
+        # opens Search with the query box focused.
+        Binding("slash", "find", "Search", show=False),
         Binding("question_mark", "help", "Keys"),
         Binding("f1", "help", "Keys", show=False),
         Binding("ctrl+t", "toggle_theme", "Dark/light"),
@@ -97,6 +100,13 @@ class XQGApp(App[None]):
         """Show a screen: passages, search, compare, runs or robustness."""
         if not self.screen.is_modal:
             await self.switch_mode(name)
+
+    async def action_find(self) -> None:
+        """Go to the Search screen and focus its query box."""
+        if self.screen.is_modal:
+            return
+        await self.switch_mode("search")
+        self.call_after_refresh(self.screen.run_action, "focus_query")
 
     def action_help(self) -> None:
         """Show every key."""

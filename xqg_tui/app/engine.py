@@ -20,7 +20,7 @@ from store import browse, runs, vectors
 from store.browse import KnownQuery
 from xqg_tui.app.library import Library
 from xqg_tui.app.rankings import Hit, Ranking, SearchOutcome
-from xqg_tui.app.scripts import guess_language
+from xqg_tui.app.scripts import detect_query_language
 
 AUTO = "auto"
 SHOWN = 20
@@ -127,13 +127,13 @@ class SearchEngine:
 def resolve_language(
     text: str, language: str, known: list[KnownQuery]
 ) -> tuple[str, list[KnownQuery]]:
-    """The query's language (chosen, else the stored question's, else guessed from its
-    script; ``""`` when unknown) and the stored questions in that language."""
+    """The query's language (chosen, else the stored question's, else detected from the
+    text; ``""`` when unknown) and the stored questions in that language."""
     if language != AUTO:
         return language, [query for query in known if query.language == language]
     if known:
         return known[0].language, [query for query in known if query.language == known[0].language]
-    return guess_language(text) or "", []
+    return detect_query_language(text) or "", []
 
 
 def _baseline_position(loaded: Sequence[_LoadedIndex]) -> int | None:

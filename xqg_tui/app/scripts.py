@@ -1,7 +1,6 @@
-"""A guess of a query's language from its script, for ``auto`` on the Search screen.
-
-Only scripts that name one language among the usual xQG and XQuAD languages are guessed;
-Latin-script text is left unknown rather than guessed wrong.
+"""A guess of a query's language, for ``auto`` on the Search screen: the offline detector
+(py3langid) when it is confident enough, else the script when only one of the usual xQG and
+XQuAD languages writes it; else unknown rather than guessed wrong.
 """
 
 from __future__ import annotations
@@ -23,6 +22,21 @@ SCRIPTS: tuple[tuple[int, int, str], ...] = (
     (0x3040, 0x30FF, "ja"),
     (0x4E00, 0x9FFF, "zh"),
 )
+
+
+# Below this confidence the detector's answer for a few words is noise ("Who?": 0.02).
+MIN_CONFIDENCE = 0.3
+
+
+def detect_query_language(text: str) -> str | None:
+    """The language of free text: the detector's when it is at least ``MIN_CONFIDENCE``
+    sure, else the script's (:func:`guess_language`), else None."""
+    from pipelines.language_id import UNDETERMINED, detect
+
+    found = detect(text)
+    if found.language != UNDETERMINED and found.confidence >= MIN_CONFIDENCE:
+        return found.language
+    return guess_language(text)
 
 
 def guess_language(text: str) -> str | None:

@@ -12,23 +12,41 @@ from pipelines.metrics.measures import SHOWN_FIRST
 
 if TYPE_CHECKING:
     from pipelines.evaluate import EvaluationReport
-    from pipelines.progress import Progress
     from store.db import Store
     from store.records import Run
+    from xqg_tui.console import PlainProgress, TerminalProgress
 
 
-def open_store(args: argparse.Namespace, *, create: bool = False) -> Store:
-    """The database named by ``--db`` (created only by commands that add data)."""
+def open_store(
+    args: argparse.Namespace, *, create: bool = False, make_folder: bool = False
+) -> Store:
+    """The database named by ``--db`` (created only by commands that add data).
+
+    Its folder must exist unless ``make_folder`` (``xqg demo`` sets up ``demo/``): a typo in
+    ``--db`` is an error, not a new tree of folders.
+
+    Raises:
+        InputError: the folder of ``--db`` does not exist.
+    """
+    from pipelines.errors import InputError
     from store import open_store as open_database
 
+    folder = Path(args.db).parent
+    if not make_folder and not folder.is_dir():
+        raise InputError(
+            f"--db: the folder {folder} does not exist; create it or give another path",
+            args.db,
+        )
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
     return open_database(args.db, create=create)
 
 
-def progress() -> Progress:
-    """Progress bars on standard error."""
-    from xqg_tui.console import TerminalProgress
+def progress() -> TerminalProgress | PlainProgress:
+    """Progress on standard error: bars on a terminal, plain lines in a pipe or a file."""
+    from xqg_tui.console import command_progress
 
-    return TerminalProgress()
+    return command_progress()
 
 
 def languages(text: str | None) -> list[str] | None:

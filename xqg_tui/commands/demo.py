@@ -27,7 +27,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     folder = xquad_folder(args.xquad)
-    with context.open_store(args, create=True) as store:
+    with context.open_store(args, create=True, make_folder=True) as store:
         report = run_demo(store, folder, progress=context.progress())
     out_dir = Path(args.out) if args.out else Path(args.db).parent
     out_dir.mkdir(parents=True, exist_ok=True)

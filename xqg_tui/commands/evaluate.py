@@ -22,7 +22,11 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     evaluate.add_argument("runs", nargs="+", metavar="RUN", help="search runs; first = baseline")
     evaluate.add_argument("--kt", default=listed(DEFAULT_KT), help="R@kt token budgets")
-    evaluate.add_argument("--measures", default=listed(DEFAULT_MEASURES))
+    evaluate.add_argument(
+        "--measures",
+        default=listed(DEFAULT_MEASURES),
+        help="ir-measures names, comma-separated (see docs/evaluation.md)",
+    )
     report_files.add_statistics_options(evaluate)
     report_files.add_output_options(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)

@@ -24,7 +24,7 @@ def cmd_export_run(args: argparse.Namespace) -> int:
     from xqg_tui.commands import context
     from xqg_tui.console import marked, out
 
-    with context.open_store(args) as store:
+    with context.open_store(args) as store, context.progress().stage(f"writing {args.out}"):
         lines = export_run(store, args.run, args.out)
     out.print(marked("✓", "green", f"wrote {lines} lines of run {args.run!r} to {args.out}"))
     return 0

@@ -16,10 +16,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     heldout = sources.add_parser(
         "heldout", parents=parents, help="held-out real questions as stand-ins (XQuAD, offline)"
     )
-    heldout.add_argument("--collection", required=True)
+    heldout.add_argument("--collection", required=True, help="collection whose questions stand in")
     heldout.add_argument("--k", type=int, default=1, help="question ids per passage")
     heldout.add_argument("--langs", help="languages (default: every non-English one)")
-    heldout.add_argument("--seed", type=int, default=13)
+    heldout.add_argument("--seed", type=int, default=13, help="fixes which questions stand in")
     heldout.add_argument(
         "--split",
         action="append",
@@ -27,13 +27,24 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     heldout.set_defaults(handler=cmd_heldout)
     _register_model(sources, parents)
+    languages = sources.add_parser(
+        "languages",
+        parents=parents[:1],
+        help="detected vs requested language of a run's generated queries",
+        description="Print, per requested language, how many generated queries the "
+        "offline detector (py3langid) finds in that language. Queries stored before "
+        "language ID are detected first (and kept), so `augment --require-language` "
+        "can use them.",
+    )
+    languages.add_argument("run", metavar="RUN", help="name or id of a generate run")
+    languages.set_defaults(handler=cmd_languages)
     imports = commands.add_parser(
         "import-generations",
         parents=parents,
         help="import generated queries (official or flat JSONL)",
     )
-    imports.add_argument("path", metavar="FILE")
-    imports.add_argument("--collection", required=True)
+    imports.add_argument("path", metavar="FILE", help="JSONL file (official or flat layout)")
+    imports.add_argument("--collection", required=True, help="collection the docids name")
     imports.add_argument(
         "--no-guards",
         dest="guards",
@@ -159,6 +170,33 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f"{summary['queries_per_second']:,} queries/s on {', '.join(summary['devices'])}",
         highlight=False,
     )
+
+
+def cmd_languages(args: argparse.Namespace) -> int:
+    """xqg generate languages."""
+    from rich.table import Table
+
+    from pipelines.generations.detection import detect_run_languages
+    from xqg_tui.console import out, print_table
+
+    with context.open_store(args) as store:
+        agreement = detect_run_languages(store, args.run, progress=context.progress())
+    table = Table(title=f"detected language of the generated queries of {args.run}")
+    for column in ("requested", "queries", "detected as requested", "share"):
+        table.add_column(column, justify="left" if column == "requested" else "right")
+    for row in agreement:
+        table.add_row(
+            row.language, f"{row.queries:,}", f"{row.agreeing:,}", _share(row.agreeing, row.queries)
+        )
+    queries, agreeing = sum(r.queries for r in agreement), sum(r.agreeing for r in agreement)
+    table.add_row("all", f"{queries:,}", f"{agreeing:,}", _share(agreeing, queries))
+    print_table(table)
+    out.print(f"`xqg augment --require-language` would drop {queries - agreeing:,} of them")
+    return 0
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
 def cmd_export_generations(args: argparse.Namespace) -> int:

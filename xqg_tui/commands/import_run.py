@@ -30,14 +30,15 @@ def cmd_import_run(args: argparse.Namespace) -> int:
     """xqg import-run."""
     from pipelines.trec import import_run
 
-    with context.open_store(args) as store:
+    progress = context.progress()
+    with context.open_store(args) as store, progress.stage(f"importing {args.file}"):
         run = import_run(
             store,
             args.file,
             collection=args.collection,
             name=args.name,
             strict=args.strict,
-            progress=context.progress(),
+            progress=progress,
         )
     summary = run.summary
     unknown = (

@@ -12,18 +12,20 @@ from xqg_tui.commands import context
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the command's parser."""
     index = commands.add_parser("index", parents=parents, help="encode a collection's passages")
-    index.add_argument("--collection", required=True)
+    index.add_argument("--collection", required=True, help="collection to encode")
     index.add_argument(
         "--encoder", default="e5-small", help="e5-small (bundled) or hf:<model id or local path>"
     )
-    index.add_argument("--pooling", choices=POOLINGS, default=POOLINGS[0])
+    index.add_argument(
+        "--pooling", choices=POOLINGS, default=POOLINGS[0], help="CLS token or mean of tokens"
+    )
     index.add_argument("--normalize", action="store_true", help="L2-normalise vectors")
-    index.add_argument("--query-prefix", default="")
-    index.add_argument("--passage-prefix", default="")
-    index.add_argument("--query-max-length", type=int, default=32)
-    index.add_argument("--passage-max-length", type=int, default=128)
+    index.add_argument("--query-prefix", default="", help="text put before every query")
+    index.add_argument("--passage-prefix", default="", help="text put before every passage")
+    index.add_argument("--query-max-length", type=int, default=32, help="query tokens kept")
+    index.add_argument("--passage-max-length", type=int, default=128, help="passage tokens kept")
     index.add_argument("--no-title", action="store_true", help="encode passage text only")
-    index.add_argument("--batch-size", type=int, default=32)
+    index.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
     index.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     index.add_argument(
         "--trust-remote-code",

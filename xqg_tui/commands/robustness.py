@@ -21,17 +21,17 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "build-xnli", parents=parents, help="XNLI as retrieval with hypotheses as distractors"
     )
     build.add_argument("path", metavar="FILE", help="XNLI TSV, e.g. xnli.dev.tsv")
-    build.add_argument("--collection", default="xnli")
+    build.add_argument("--collection", default="xnli", help="collection to create")
     build.set_defaults(handler=cmd_build_xnli)
     perturb = steps.add_parser("perturb", parents=parents, help="perturbed copies of queries")
-    perturb.add_argument("--collection", required=True)
+    perturb.add_argument("--collection", required=True, help="collection whose queries change")
     perturb.add_argument(
         "--attack",
         required=True,
         help="char-noise, diacritics, punctuation, shuffle, code-switch or contradiction",
     )
     perturb.add_argument("--strength", type=float, required=True, help="0 (none) to 1")
-    perturb.add_argument("--seed", type=int, default=1)
+    perturb.add_argument("--seed", type=int, default=1, help="fixes the perturbations")
     perturb.add_argument("--split", action="append", help="only queries of this split")
     perturb.add_argument("--langs", help="only queries in these languages")
     perturb.set_defaults(handler=cmd_perturb)
@@ -46,8 +46,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--split", default="premise", help="queries: premise, or hypothesis-<label> (XNLI)"
     )
     evaluate.add_argument("--langs", help="languages (default: all but English)")
-    evaluate.add_argument("--depth", type=int, default=100)
-    evaluate.add_argument("--measures", default=listed(ROBUSTNESS_MEASURES))
+    evaluate.add_argument("--depth", type=int, default=100, help="passages ranked per query")
+    evaluate.add_argument(
+        "--measures",
+        default=listed(ROBUSTNESS_MEASURES),
+        help="ir-measures names, comma-separated",
+    )
     evaluate.add_argument(
         "--show", default=ROBUSTNESS_MEASURES[0], help="measure printed in the terminal"
     )

@@ -14,7 +14,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     search.add_argument("--index", required=True, help="index or augment run")
     search.add_argument("--langs", help="only queries in these languages")
     search.add_argument("--split", help="only queries of this split")
-    search.add_argument("--depth", type=int, default=100)
+    search.add_argument("--depth", type=int, default=100, help="passages ranked per query")
     search.add_argument("--hnsw", action="store_true", help="approximate HNSW search")
     search.add_argument(
         "--exclude-heldout",

@@ -36,9 +36,11 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--per-lang", help="generated queries per language: 1..5 or 1,2,4 (default: all)"
     )
     sweep.add_argument("--center", action="store_true", help="centre generated queries")
-    sweep.add_argument("--depth", type=int, default=100)
+    sweep.add_argument("--depth", type=int, default=100, help="passages ranked per query")
     sweep.add_argument("--kt", default=listed(SWEEP_KT), help="R@kt token budgets")
-    sweep.add_argument("--measures", default=listed(SWEEP_MEASURES))
+    sweep.add_argument(
+        "--measures", default=listed(SWEEP_MEASURES), help="ir-measures names, comma-separated"
+    )
     report_files.add_statistics_options(sweep)
     report_files.add_output_options(sweep, chart=False)
     sweep.set_defaults(handler=cmd_sweep)

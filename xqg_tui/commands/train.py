@@ -39,17 +39,24 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     prompt = generator.add_argument_group("model")
     prompt.add_argument("--model", required=True, help="seq2seq folder or model id (mT5, ...)")
     prompt.add_argument("--template", help="prompt with {lang}, {title}, {passage}")
-    prompt.add_argument("--max-input-length", type=int, default=128)
-    prompt.add_argument("--max-target-length", type=int, default=32)
+    prompt.add_argument(
+        "--max-input-length", type=int, default=128, help="prompt truncated to this many tokens"
+    )
+    prompt.add_argument(
+        "--max-target-length", type=int, default=32, help="query truncated to this many tokens"
+    )
     prompt.add_argument("--eval-every", type=int, help="eval loss every N steps (and per epoch)")
-    prompt.add_argument("--trust-remote-code", action="store_true")
+    prompt.add_argument("--trust-remote-code", action="store_true", help=TRUST_REMOTE_CODE)
     _optimisation_options(generator, lr=1e-4, warmup=0.0, seed=313)
     generator.set_defaults(handler=cmd_train_generator)
 
 
+TRUST_REMOTE_CODE = "run the checkpoint's own Python code (only for models you trust)"
+
+
 def _split_options(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
-    data.add_argument("--collection", required=True)
+    data.add_argument("--collection", required=True, help="collection of the training pairs")
     data.add_argument("--langs", help="training query languages (default: all)")
     data.add_argument("--train-split", help="training query splits, comma-separated")
     data.add_argument("--dev-split", help="stored split used as dev (instead of --dev-fraction)")
@@ -88,15 +95,22 @@ def _negative_options(parser: argparse.ArgumentParser) -> None:
 def _model_options(parser: argparse.ArgumentParser) -> None:
     model = parser.add_argument_group("model")
     model.add_argument("--model", required=True, help="HF folder or model id (hf: optional)")
-    model.add_argument("--pooling", choices=POOLINGS, default=POOLINGS[0])
-    model.add_argument("--similarity", choices=SIMILARITIES, default=SIMILARITIES[0])
+    model.add_argument(
+        "--pooling", choices=POOLINGS, default=POOLINGS[0], help="CLS token or mean of tokens"
+    )
+    model.add_argument(
+        "--similarity",
+        choices=SIMILARITIES,
+        default=SIMILARITIES[0],
+        help="dot product or cosine in the contrastive loss",
+    )
     model.add_argument("--temperature", type=float, help="default 1 (dot), 0.05 (cos)")
-    model.add_argument("--query-prefix", default="")
-    model.add_argument("--passage-prefix", default="")
-    model.add_argument("--query-max-length", type=int, default=32)
-    model.add_argument("--passage-max-length", type=int, default=128)
+    model.add_argument("--query-prefix", default="", help="text put before every query")
+    model.add_argument("--passage-prefix", default="", help="text put before every passage")
+    model.add_argument("--query-max-length", type=int, default=32, help="query tokens kept")
+    model.add_argument("--passage-max-length", type=int, default=128, help="passage tokens kept")
     model.add_argument("--no-title", action="store_true", help="passage text without title")
-    model.add_argument("--trust-remote-code", action="store_true")
+    model.add_argument("--trust-remote-code", action="store_true", help=TRUST_REMOTE_CODE)
 
 
 def _optimisation_options(
@@ -105,18 +119,28 @@ def _optimisation_options(
     optimisation = parser.add_argument_group("optimisation")
     optimisation.add_argument("--batch-size", type=int, default=8, help="examples per micro-batch")
     optimisation.add_argument("--accumulation", type=int, default=1, help="micro-batches/step")
-    optimisation.add_argument("--lr", type=float, default=lr)
-    optimisation.add_argument("--warmup-ratio", type=float, default=warmup)
-    optimisation.add_argument("--weight-decay", type=float, default=0.0)
-    optimisation.add_argument("--epochs", type=int, default=1)
+    optimisation.add_argument("--lr", type=float, default=lr, help="peak learning rate")
+    optimisation.add_argument(
+        "--warmup-ratio", type=float, default=warmup, help="share of steps with rising lr"
+    )
+    optimisation.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay")
+    optimisation.add_argument("--epochs", type=int, default=1, help="passes over the data")
     optimisation.add_argument("--max-steps", type=int, help="stop after this many steps")
-    optimisation.add_argument("--seed", type=int, default=seed)
-    optimisation.add_argument("--precision", choices=PRECISIONS, default=PRECISIONS[0])
+    optimisation.add_argument(
+        "--seed", type=int, default=seed, help="fixes shuffling, dev split and dropout"
+    )
+    optimisation.add_argument(
+        "--precision", choices=PRECISIONS, default=PRECISIONS[0], help="training number format"
+    )
     optimisation.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     optimisation.add_argument("--output", help="folder (default: <db>.models/<run name>)")
     optimisation.add_argument("--save-every", type=int, help="checkpoint every N steps")
-    optimisation.add_argument("--keep-checkpoints", type=int, default=2)
-    optimisation.add_argument("--eval-batch-size", type=int, default=64)
+    optimisation.add_argument(
+        "--keep-checkpoints", type=int, default=2, help="newest checkpoints kept on disk"
+    )
+    optimisation.add_argument(
+        "--eval-batch-size", type=int, default=64, help="examples per dev-loss batch"
+    )
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -235,7 +235,7 @@ def _without(source: Path, target: Path, *patterns: str) -> Path:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"model": "/nowhere/tiny-mt5"}, "/nowhere/tiny-mt5: no such model folder; give a local"),
+        ({"model": "/nowhere/tiny-mt5"}, "/nowhere/tiny-mt5: no such folder; give a local"),
         ({"model": "NO_TOKENIZER"}, "no tokenizer files (tokenizer.json, spiece.model"),
         ({"model": "NO_WEIGHTS"}, "no *.safetensors weights; xqg never unpickles"),
         ({"model": "ENCODER_ONLY"}, "is a bert model, not an encoder-decoder (seq2seq) one"),

@@ -16,7 +16,41 @@ from pipelines.metrics.measures import (
     of_family,
     preferred,
     r_at_kt,
+    report_order,
 )
+
+
+def test_report_order_is_budgets_then_qrels_measures_by_kind_and_cutoff() -> None:
+    stored = sorted(
+        [
+            "MRR@10",
+            "nDCG@10",
+            "Recall@1",
+            "Recall@10",
+            "Recall@100",
+            "R@0.1kt",
+            "R@0.5kt",
+            "R@2kt",
+            "R@5kt",
+            "P@5",
+            "Confusion@neutral",
+            "bpref",
+        ]
+    )
+    assert report_order(stored) == [
+        "R@0.1kt",
+        "R@0.5kt",
+        "R@2kt",
+        "R@5kt",
+        "MRR@10",
+        "nDCG@10",
+        "Recall@1",
+        "Recall@10",
+        "Recall@100",
+        "P@5",
+        "Confusion@neutral",
+        "bpref",
+    ]
 
 
 def test_names_parse_into_families_and_parameters() -> None:

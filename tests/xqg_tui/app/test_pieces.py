@@ -8,7 +8,7 @@ from store.browse import KnownQuery
 from xqg_tui.app.engine import resolve_language
 from xqg_tui.app.rankings import Hit
 from xqg_tui.app.screens.runs import params_text, took_text
-from xqg_tui.app.scripts import guess_language
+from xqg_tui.app.scripts import detect_query_language, guess_language
 from xqg_tui.app.widgets.ranking import ANSWER_STYLE, rank_change, snippet
 
 
@@ -36,7 +36,24 @@ def test_a_chosen_language_keeps_only_the_stored_questions_in_it() -> None:
     assert resolve_language("Wer?", "auto", [german, spanish]) == ("de", [german])
     assert resolve_language("Wer?", "es", [german, spanish]) == ("es", [spanish])
     assert resolve_language("Кто?", "auto", []) == ("ru", [])
-    assert resolve_language("Who?", "auto", []) == ("", [])
+    assert resolve_language("Who?", "auto", []) == ("", [])  # too short to tell
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Where is Oslo?", "en"),  # Latin script: the detector tells the languages apart
+        ("Wo liegt der Bahnhof?", "de"),
+        ("Cuántos puntos anotaron los Panteras?", "es"),
+        ("Quelle équipe a gagné le Super Bowl?", "fr"),
+        ("Wo liegt Москва?", "ru"),  # the detector unsure (Serbian, 0.21): the script decides
+        ("北京在哪里", "zh"),
+        ("Who?", None),
+        ("2026", None),
+    ],
+)
+def test_free_text_gets_the_detected_language(text: str, language: str | None) -> None:
+    assert detect_query_language(text) == language
 
 
 def _hit(rank: int, baseline_rank: int | None) -> Hit:

@@ -72,7 +72,7 @@ async def test_a_search_ranks_as_the_stored_runs_did(app_db: Path, make_app: Mak
         screen = app.screen
         status = screen.query_one("#search-status", Static)
         await wait_until(pilot, lambda: shown(status).startswith("Ready: 3 indexes"))
-        await pilot.press(*query.text, "enter")
+        await pilot.press("slash", *query.text, "enter")
         await wait_until(pilot, lambda: any(isinstance(m, SearchRendered) for m in messages))
         columns = list(screen.query(RankingColumn))
         assert [c.ranking.name for c in columns] == [
@@ -130,7 +130,7 @@ async def test_an_unknown_query_in_another_script_gets_its_language_guessed(
         await wait_until(
             pilot, lambda: "Ready" in shown(screen.query_one("#search-status", Static))
         )
-        await pilot.press(*"Сколько очков набрали Пантеры?", "enter")
+        await pilot.press("slash", *"Сколько очков набрали Пантеры?", "enter")
         await wait_until(pilot, lambda: any(isinstance(m, SearchRendered) for m in messages))
         assert "language ru" in shown(screen.query_one("#search-status", Static))
         known = shown(screen.query_one("#known-question", Static))
@@ -162,7 +162,7 @@ async def test_after_a_search_the_screen_keys_work_again(app_db: Path, make_app:
         await wait_until(
             pilot, lambda: "Ready" in shown(app.screen.query_one("#search-status", Static))
         )
-        await pilot.press(*"Warschau", "enter")
+        await pilot.press("slash", *"Warschau", "enter")
         await wait_until(pilot, lambda: bool(posted(messages, SearchRendered)))
         assert isinstance(app.focused, DataTable)  # the first ranking has the focus
         await pilot.press("3")
@@ -182,3 +182,42 @@ async def test_a_missing_vector_file_is_a_message_not_a_crash(
         assert "vector file of vector set" in shown(status) and app.is_running
         await pilot.press("escape", "1")  # out of the query box, then to another screen
         assert screen_name(app) == "passages"
+
+
+@synchronous
+async def test_slash_focuses_the_query_from_anywhere_and_is_not_typed(
+    app_db: Path, make_app: MakeApp
+) -> None:
+    messages: list[Message] = []
+    app = make_app(app_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("4", "slash")  # from Runs, which has no search box of its own
+        await wait_until(pilot, lambda: screen_name(app) == "search")
+        query = app.screen.query_one("#query", Input)
+        await wait_until(pilot, lambda: app.focused is query)
+        assert query.value == ""
+        status = app.screen.query_one("#search-status", Static)
+        await wait_until(pilot, lambda: "Ready" in shown(status))
+        # Free text in a Latin-script language: detected offline, not "unknown".
+        await pilot.press(*"Wo liegt der Bahnhof?", "enter")
+        await wait_until(pilot, lambda: bool(posted(messages, SearchRendered)))
+        assert "language de" in shown(status)
+        assert isinstance(app.focused, DataTable)
+        await pilot.press("slash")  # on Search: back to the query, nothing typed
+        assert app.focused is query and query.value == "Wo liegt der Bahnhof?"
+        await pilot.press("escape", "1", "slash")  # Passages keeps its own `/`: the filter
+        assert screen_name(app) == "passages"
+        assert app.focused is app.screen.query_one("#filter", Input)
+
+
+@synchronous
+async def test_the_search_screen_opens_without_the_query_focused(
+    app_db: Path, make_app: MakeApp
+) -> None:
+    app = make_app(app_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        assert not isinstance(app.focused, Input)
+        await pilot.press("3")  # the screen keys work at once
+        assert screen_name(app) == "compare"

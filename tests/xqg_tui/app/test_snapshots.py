@@ -58,7 +58,7 @@ def test_search_screen(snapshot_db: Path, make_app: MakeApp, snap_compare: SnapC
         await pilot.press("2")
         status = pilot.app.screen.query_one("#search-status", Static)
         await wait_until(pilot, lambda: shown(status).startswith("Ready"))
-        await pilot.press(*question, "enter")
+        await pilot.press("slash", *question, "enter")
         await wait_until(pilot, lambda: "latency masked" in shown(status))
         await wait_until(pilot, lambda: len(pilot.app.screen.query(RankingColumn)) == 3)
 

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Select, SelectionList, Static
 from textual.worker import get_current_worker
 
 from pipelines.evaluate import build_report
-from pipelines.metrics.measures import preferred
+from pipelines.metrics.measures import preferred, report_order
 from store import browse, runs
 from xqg_tui.app.messages import CompareChoicesLoaded, DeltasLoaded, OpenQuery, ReportLoaded
 from xqg_tui.app.screens.base import XQGScreen
@@ -102,7 +102,7 @@ class CompareScreen(XQGScreen):
     def on_compare_choices_loaded(self, message: CompareChoicesLoaded) -> None:
         """Offer the runs and measures; start with the newest evaluation's runs."""
         self._runs = {run.id: run for run in message.runs}
-        self._measures = message.measures
+        self._measures = report_order(message.measures)
         self._statistics = message.statistics
         if len(message.runs) < 2 or not message.measures:
             self._status(NO_EVALUATION)
@@ -116,8 +116,8 @@ class CompareScreen(XQGScreen):
             )
             baseline_choice.value = baseline
             self._offer_systems(baseline, systems)
-            measure_choice.set_options((measure, measure) for measure in message.measures)
-            measure_choice.value = preferred(message.measures)
+            measure_choice.set_options((measure, measure) for measure in self._measures)
+            measure_choice.value = preferred(self._measures)
         self._refresh_report()
 
     def _offer_systems(self, baseline: int, picked: list[int]) -> None:

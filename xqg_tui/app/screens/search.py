@@ -46,6 +46,9 @@ class SearchScreen(XQGScreen):
 
     NAME = "search"
     TITLE = "Search"
+    # The index list, not the query box, has the focus at first: `/` (and the screen keys)
+    # must not be typed into the query.
+    AUTO_FOCUS = "#indexes"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_query", "Query"),
         Binding("l", "focus_language", "Language"),
@@ -84,7 +87,6 @@ class SearchScreen(XQGScreen):
 
     def on_mount(self) -> None:
         """Read the indexes and languages."""
-        self.query_one("#query", Input).focus()
         self._read_indexes()
 
     @work(thread=True, exclusive=True, group="indexes")
