@@ -39,6 +39,8 @@ QUESTIONS, DEPTH, BUDGETS, SEED, TARGET = 2000, 100, (2000, 5000), 20240611, 20.
 Tokenize = Callable[[str], list[str]]
 
 
+
+
 def load(data: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """The first 2,000 XOR-TyDi dev questions and the XQuAD English paragraphs."""
     path = data / "xor-tydi" / "xor_dev_retrieve_eng_span_v1_1.jsonl"
