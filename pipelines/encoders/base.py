@@ -8,8 +8,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from pipelines.encoders.precision import Resolved, auto_precision
 from pipelines.errors import InputError
-from pipelines.options import POOLINGS, Pooling
+from pipelines.options import ENCODER_PRECISIONS, POOLINGS, EncoderPrecision, Pooling
 from pipelines.progress import Advance
 from store.records import Run, VectorSet
 
@@ -22,7 +23,9 @@ class EncoderConfig:
 
     The defaults of the ``hf:`` options follow the xDR of the paper (CLS pooling, raw dot
     product, 32/128 tokens). ``batch_size``, ``device`` and ``trust_remote_code`` do not
-    change the vectors and stay out of :meth:`identity`.
+    change the vectors and stay out of :meth:`identity`. ``precision`` (``auto``, ``fp32``,
+    ``bf16``) does, slightly: :meth:`identity` records what ``auto`` chose on this machine,
+    so that later searches of an index encode in the precision its passages had.
     """
 
     name: str = "e5-small"
@@ -36,6 +39,7 @@ class EncoderConfig:
     batch_size: int = 32
     device: str = "auto"
     trust_remote_code: bool = False
+    precision: EncoderPrecision = "auto"
 
     def __post_init__(self) -> None:
         if self.name != "e5-small" and not self.name.startswith("hf:"):
@@ -46,6 +50,10 @@ class EncoderConfig:
             raise InputError(f"unknown pooling {self.pooling!r}; expected {' or '.join(POOLINGS)}")
         if self.batch_size < 1 or self.query_max_length < 1 or self.passage_max_length < 1:
             raise InputError("batch size and max lengths must be positive")
+        if self.precision not in ENCODER_PRECISIONS:
+            raise InputError(
+                f"unknown precision {self.precision!r}; expected {', '.join(ENCODER_PRECISIONS)}"
+            )
 
     def identity(self) -> dict[str, Any]:
         """The settings that shape the vectors (two encoders with equal identity agree)."""
@@ -54,7 +62,14 @@ class EncoderConfig:
         fields = asdict(self)
         for key in RUNTIME_FIELDS:
             fields.pop(key)
+        fields["precision"] = self.resolved_precision()
         return fields
+
+    def resolved_precision(self) -> Resolved:
+        """``fp32`` or ``bf16``: the precision asked for, or what ``auto`` means here."""
+        if self.precision != "auto":
+            return self.precision
+        return auto_precision(self.device)
 
     def runtime(self) -> dict[str, Any]:
         """The settings that do not shape the vectors but that later steps must reuse."""
@@ -62,7 +77,10 @@ class EncoderConfig:
 
     @classmethod
     def from_identity(cls, identity: dict[str, Any], runtime: dict[str, Any]) -> EncoderConfig:
-        """Rebuild a config from a stored identity plus the stored runtime settings."""
+        """Rebuild a config from a stored identity plus the stored runtime settings (an
+        ``hf:`` identity stored before precision was recorded computed in float32)."""
+        if identity.get("name") != "e5-small":
+            identity = {"precision": "fp32", **identity}
         return cls(**identity, **{k: v for k, v in runtime.items() if k in RUNTIME_FIELDS})
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from pipelines.encoders.base import EncoderConfig, passage_inputs
+from pipelines.encoders.fused import FusedBert, supports_fused
 from pipelines.errors import StepError
 from pipelines.progress import Advance
+
+# Texts tokenised and sorted by token count together: enough for batches of near-equal
+# lengths, few enough that the padded token ids stay small in memory.
+SORT_WINDOW = 4096
 
 
 class HFEncoder:
@@ -22,6 +27,8 @@ class HFEncoder:
         import torch
 
         self.config = config
+        self.fused: Any = None
+        self.autocast = False
         if loaded is not None:
             self.tokenizer, self.model = loaded
             self.device = next(self.model.parameters()).device
@@ -31,9 +38,15 @@ class HFEncoder:
         self.tokenizer, model = load_pretrained(
             config.name.removeprefix("hf:"), trust_remote_code=config.trust_remote_code
         )
-        dtype = _dtype(self.device, torch)
+        bf16 = config.resolved_precision() == "bf16"
+        on_cuda = self.device.type == "cuda"
+        dtype = torch.bfloat16 if bf16 and on_cuda else torch.float32
         self.model = model.to(device=self.device, dtype=dtype).eval()
         self.dim = int(model.config.hidden_size)
+        if supports_fused(self.model, self.device):
+            self.fused = FusedBert(self.model, torch.bfloat16 if bf16 else torch.float32)
+        # Other models on the CPU: bfloat16 through autocast (weights stay float32).
+        self.autocast = bf16 and not on_cuda and self.fused is None
 
     def encode_queries(self, texts: Sequence[str], advance: Advance | None = None) -> np.ndarray:
         """Query vectors (query prefix, query max length)."""
@@ -50,30 +63,54 @@ class HFEncoder:
         return self._encode(inputs, self.config.passage_max_length, advance)
 
     def _encode(self, texts: list[str], max_length: int, advance: Advance | None) -> np.ndarray:
+        import contextlib
+
         import torch
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        # Batches of similar length waste less compute on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        size = self.config.batch_size
-        with torch.inference_mode():
-            for start in range(0, len(order), size):
-                chosen = order[start : start + size]
-                batch = self.tokenizer(
-                    [texts[i] for i in chosen],
-                    padding=True,
-                    truncation=True,
-                    max_length=max_length,
-                    return_tensors="pt",
-                ).to(self.device)
-                hidden = self.model(**batch).last_hidden_state
-                pooled = pool(hidden, batch["attention_mask"], self.config.pooling)
-                if self.config.normalize:
-                    pooled = torch.nn.functional.normalize(pooled, dim=-1)
-                out[chosen] = pooled.float().cpu().numpy()
-                if advance is not None:
-                    advance(len(chosen))
+        autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16)
+            if self.autocast
+            else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            for start in range(0, len(texts), SORT_WINDOW):
+                window = texts[start : start + SORT_WINDOW]
+                for chosen, batch in self._batches(window, max_length):
+                    out[start + chosen] = self._vectors(batch)
+                    if advance is not None:
+                        advance(len(chosen))
         return out
+
+    def _batches(self, texts: list[str], max_length: int) -> Iterator[tuple[Any, dict[str, Any]]]:
+        """(positions, inputs) of batches of texts of similar token counts, each cut to its
+        longest text: the texts are tokenised once, then sorted by token count."""
+        import torch
+
+        tokens = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+        )
+        lengths = tokens["attention_mask"].sum(dim=1)
+        order = torch.argsort(lengths, stable=True)
+        left = self.tokenizer.padding_side == "left"
+        for start in range(0, len(texts), self.config.batch_size):
+            chosen = order[start : start + self.config.batch_size]
+            width = int(lengths[chosen].max())
+            cut = slice(-width, None) if left else slice(0, width)
+            batch = {key: value[chosen, cut].to(self.device) for key, value in tokens.items()}
+            yield chosen.numpy(), batch
+
+    def _vectors(self, batch: dict[str, Any]) -> np.ndarray:
+        import torch
+
+        if self.fused is not None:
+            hidden = self.fused(**batch)
+        else:
+            hidden = self.model(**batch).last_hidden_state
+        pooled = pool(hidden, batch["attention_mask"], self.config.pooling)
+        if self.config.normalize:
+            pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
+        return pooled.float().cpu().numpy()
 
 
 def load_pretrained(source: str, *, trust_remote_code: bool = False) -> tuple[Any, Any]:
@@ -122,9 +159,3 @@ def _device(choice: str, torch: Any) -> Any:
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(choice)
-
-
-def _dtype(device: Any, torch: Any) -> Any:
-    if device.type != "cuda":
-        return torch.float32
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

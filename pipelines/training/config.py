@@ -149,7 +149,8 @@ class EncoderTraining(TrainingJob):
         return {**super().identity(), "temperature": self.scale}
 
     def encoder_config(self, model: str, *, batch_size: int | None = None) -> EncoderConfig:
-        """How to encode with ``model`` (a folder) exactly as the training saw texts."""
+        """How to encode with ``model`` (a folder) exactly as the training saw texts (in
+        float32, as its dev evaluation did)."""
         return EncoderConfig(
             name=f"hf:{model}",
             pooling=self.pooling,
@@ -162,6 +163,7 @@ class EncoderTraining(TrainingJob):
             batch_size=batch_size or self.eval_batch_size,
             device=self.device,
             trust_remote_code=self.trust_remote_code,
+            precision="fp32",
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipelines.options import POOLINGS
+from pipelines.options import ENCODER_PRECISIONS, POOLINGS
 from xqg_tui.commands import context
 
 
@@ -27,6 +27,13 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     index.add_argument("--no-title", action="store_true", help="encode passage text only")
     index.add_argument("--batch-size", type=int, default=32, help="texts per forward pass")
     index.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    index.add_argument(
+        "--precision",
+        choices=ENCODER_PRECISIONS,
+        default="auto",
+        help="what the encoder computes in: auto is bf16 on CPUs with AMX/AVX-512-bf16 and "
+        "GPUs with bf16, else fp32; searches of the index reuse it",
+    )
     index.add_argument(
         "--trust-remote-code",
         action="store_true",
@@ -54,6 +61,7 @@ def _encoder_config(args: argparse.Namespace) -> Any:
         batch_size=args.batch_size,
         device=args.device,
         trust_remote_code=args.trust_remote_code,
+        precision=args.precision,
     )
 
 
@@ -67,6 +75,7 @@ HF_ONLY = {
     "passage_max_length": 128,
     "device": "auto",
     "trust_remote_code": False,
+    "precision": "auto",
 }
 
 

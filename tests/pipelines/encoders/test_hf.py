@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +84,12 @@ def reference(model_dir: Path) -> Reference:
 
 @pytest.fixture(scope="module")
 def make(model_dir: Path) -> Callable[..., HFEncoder]:
-    """Build an encoder for the tiny model through the real loading path."""
+    """Build an encoder for the tiny model through the real loading path (float32 unless
+    told otherwise: the references are float32)."""
 
     def build(**options: Any) -> HFEncoder:
         options.setdefault("device", "cpu")
+        options.setdefault("precision", "fp32")
         encoder = load_encoder(EncoderConfig(name=f"hf:{model_dir}", **options))
         assert isinstance(encoder, HFEncoder)
         return encoder
@@ -277,6 +280,7 @@ def test_identity_keeps_only_what_shapes_the_vectors() -> None:
         batch_size=7,
         device="cpu",
         trust_remote_code=True,
+        precision="bf16",
     )
     identity = config.identity()
     assert identity == {
@@ -288,14 +292,21 @@ def test_identity_keeps_only_what_shapes_the_vectors() -> None:
         "query_max_length": 32,
         "passage_max_length": 128,
         "passage_title": True,
+        "precision": "bf16",
     }
     assert (
         identity
         == EncoderConfig(
-            name="hf:/models/tiny", pooling="mean", normalize=True, query_prefix="q: "
+            name="hf:/models/tiny",
+            pooling="mean",
+            normalize=True,
+            query_prefix="q: ",
+            precision="bf16",
         ).identity()
     )
     assert identity != EncoderConfig(name="hf:/models/tiny", normalize=True).identity()
+    fp32 = EncoderConfig(name="hf:/models/tiny", pooling="mean", normalize=True, query_prefix="q: ")
+    assert identity != replace(fp32, precision="fp32").identity()
     assert config.runtime() == {"batch_size": 7, "device": "cpu", "trust_remote_code": True}
     rebuilt = EncoderConfig.from_identity(
         json.loads(json.dumps(identity)), json.loads(json.dumps(config.runtime()))
