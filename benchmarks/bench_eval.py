@@ -1,19 +1,23 @@
 """R@kt speed: the fast path against the official eval_xor_retrieve.py loop, same numbers.
 
-2,000 real XOR-TyDi dev questions, each with a seeded synthetic ranking of depth 100 over
-the 240 real XQuAD English paragraphs (an answer-bearing paragraph, when one exists, is put
-at a random rank so that hits and misses both occur). The official loop re-tokenises every
-retrieved passage for every question and every budget (R@2kt, then R@5kt); the fast path
-(:class:`pipelines.metrics.r_at_kt.TokenCache` and ``r_at_kt_values``) tokenises each
-passage once and concatenates each question's tokens once for both budgets. The benchmark
-prints both times and the ratio, checks that every question's hit and every language's
-percentage are identical, and exits 1 if they are not or the speed-up misses 20x.
+Two settings, both on the first 2,000 real XOR-TyDi dev questions (500 with ``--quick``),
+each question with a seeded ranking of depth 100:
 
-The gain depends on how often passages recur across questions and budgets: there 240
-paragraphs serve 200,000 ranked slots. A second setting measures the other extreme, an
-18M-passage corpus where the top 100 of different questions rarely share passages: every
-ranked slot is its own passage of real English text (XNLI sentences), so the only saving
-is the second budget (R@5kt reads on where R@2kt stopped).
+1. Passages do not recur (the headline): every ranked slot is its own passage of real
+   English text (5 XNLI sentences, about 100 tokens), with the answer-bearing XQuAD
+   paragraph, when one exists, at a random rank. This is an 18M-passage corpus, where
+   different questions retrieve different passages.
+2. Passages recur: the rankings are over the 240 XQuAD English paragraphs, so 240
+   paragraphs serve 200,000 ranked slots.
+
+The official loop re-tokenises every retrieved passage for every question and budget
+(R@2kt, then R@5kt). The fast path (:mod:`pipelines.metrics.kt_windows`) tokenises only
+the passages whose tokens can change a question's value, each at most once. Both start
+cold (nothing tokenised: the first evaluation); the warm line re-evaluates with the
+tokens of the first evaluation in memory (a second run over the same passages in one
+process; nothing is kept between evaluations). The benchmark checks that every
+question's hit and every language's percentage are identical, and exits 1 if they are
+not or a cold speed-up misses 20x.
 
 Run: ``make bench-eval`` (or ``python benchmarks/bench_eval.py --data ../shared/data``).
 """
@@ -26,7 +30,6 @@ import os
 import random
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,18 +37,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.official_xor_retrieve import official_evaluate_top_k_hit  # noqa: E402
+from benchmarks.table import Row, add_arguments, seconds, write_rows  # noqa: E402
 
-QUESTIONS, DEPTH, BUDGETS, SEED, TARGET = 2000, 100, (2000, 5000), 20240611, 20.0
-Tokenize = Callable[[str], list[str]]
-
-
+QUESTIONS, QUICK, DEPTH, BUDGETS, SEED, TARGET = 2000, 500, 100, (2000, 5000), 20240611, 20.0
 
 
-def load(data: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """The first 2,000 XOR-TyDi dev questions and the XQuAD English paragraphs."""
+def load(data: Path, count: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """The first ``count`` XOR-TyDi dev questions and the XQuAD English paragraphs."""
     path = data / "xor-tydi" / "xor_dev_retrieve_eng_span_v1_1.jsonl"
     with path.open(encoding="utf-8") as handle:
-        questions = [json.loads(line) for line in handle][:QUESTIONS]
+        questions = [json.loads(line) for line in handle][:count]
     with (data / "xquad" / "xquad.en.json").open(encoding="utf-8") as handle:
         articles = json.load(handle)["data"]
     paragraphs = [p["context"] for article in articles for p in article["paragraphs"]]
@@ -103,20 +104,20 @@ def english_sentences(data: Path) -> list[str]:
 
 def compare(
     questions: list[dict[str, Any]], texts: list[str], ranked: dict[str, list[int]]
-) -> tuple[float, float, bool]:
-    """Both paths on one set of rankings: (official seconds, fast seconds, identical)."""
-    from pipelines.metrics.r_at_kt import TokenCache, english_word_tokenize, r_at_kt_values
+) -> tuple[float, float, float, bool]:
+    """Both paths on one set of rankings: (official s, fast cold s, fast warm s, identical)."""
+    from pipelines.metrics.r_at_kt import TokenCache, english_word_tokenize
 
     tokenize = english_word_tokenize()
-    lang = {q["id"]: q["lang"] for q in questions}
-    answers = {q["id"]: q["answers"] for q in questions}
+    tokenize("Warm up the Punkt parameters.")
     started = time.perf_counter()
-    official = {}
+    official: dict[int, dict[str, dict[str, int]]] = {}
     hits: dict[int, dict[str, bool]] = {}
     results = [
         {"id": q["id"], "lang": q["lang"], "ctxs": [texts[p] for p in ranked[q["id"]]]}
         for q in questions
     ]
+    answers = {q["id"]: q["answers"] for q in questions}
     for budget in BUDGETS:
         hits[budget] = {}
         official[budget] = official_evaluate_top_k_hit(
@@ -126,22 +127,11 @@ def compare(
 
     started = time.perf_counter()
     cache = TokenCache(dict(enumerate(texts)), tokenize)
-    by_id = {q["id"]: i for i, q in enumerate(questions)}
-    fast = r_at_kt_values(
-        {by_id[q]: p for q, p in ranked.items()},
-        {by_id[q]: a for q, a in answers.items()},
-        cache,
-        BUDGETS,
-    )
-    fast_s = time.perf_counter() - started
-
-    identical = True
+    fast, _ = _fast(questions, ranked, cache)
+    cold_s = time.perf_counter() - started  # with the cache's set-up
+    again, warm_s = _fast(questions, ranked, cache)
+    identical = fast == again and _same(questions, fast, hits, official)
     for budget in BUDGETS:
-        mine = {questions[i]["id"]: v == 1.0 for i, v in fast[budget].items()}
-        identical &= mine == hits[budget]
-        for language, counts in sorted(official[budget].items()):
-            values = [v for i, v in fast[budget].items() if lang[questions[i]["id"]] == language]
-            identical &= (len(values), int(sum(values))) == (counts["count"], counts["hit"])
         print(
             f"  R@{budget // 1000}kt per language (official): "
             + ", ".join(
@@ -150,37 +140,90 @@ def compare(
             )
         )
     print(f"  official loop (re-tokenise per question and budget): {official_s:8.2f} s")
-    print(f"  fast path (tokenise each passage once):              {fast_s:8.2f} s")
+    print(f"  fast path, cold (first evaluation, nothing tokenised): {cold_s:8.2f} s")
+    print(f"  fast path, warm (the same passages' tokens in memory): {warm_s:8.2f} s")
     print(f"  identical per-question hits and per-language scores: {'yes' if identical else 'NO'}")
-    return official_s, fast_s, identical
+    return official_s, cold_s, warm_s, identical
+
+
+def _fast(
+    questions: list[dict[str, Any]], ranked: dict[str, list[int]], cache: Any
+) -> tuple[dict[int, dict[int, float]], float]:
+    from pipelines.metrics.r_at_kt import r_at_kt_values
+
+    by_id = {q["id"]: i for i, q in enumerate(questions)}
+    started = time.perf_counter()
+    values = r_at_kt_values(
+        {by_id[q]: p for q, p in ranked.items()},
+        {by_id[q["id"]]: q["answers"] for q in questions},
+        cache,
+        BUDGETS,
+    )
+    return values, time.perf_counter() - started
+
+
+def _same(
+    questions: list[dict[str, Any]],
+    fast: dict[int, dict[int, float]],
+    hits: dict[int, dict[str, bool]],
+    official: dict[int, dict[str, dict[str, int]]],
+) -> bool:
+    """Every question's hit and every language's (count, hits) equal the official loop's."""
+    identical = True
+    for budget in BUDGETS:
+        mine = {questions[i]["id"]: v == 1.0 for i, v in fast[budget].items()}
+        identical &= mine == hits[budget]
+        for language, counts in sorted(official[budget].items()):
+            values = [v for i, v in fast[budget].items() if questions[i]["lang"] == language]
+            identical &= (len(values), int(sum(values))) == (counts["count"], counts["hit"])
+    return identical
 
 
 def main() -> int:
     """Time both paths in both settings, compare every number, print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    add_arguments(parser)
     args = parser.parse_args()
     os.environ.setdefault("NLTK_DATA", str(args.data / "nltk_data"))
 
-    questions, paragraphs = load(args.data)
+    questions, paragraphs = load(args.data, QUICK if args.quick else QUESTIONS)
     budgets = ", ".join(map(str, BUDGETS))
-    print(
-        f"1. {len(questions)} XOR-TyDi dev questions x depth {DEPTH} over the "
-        f"{len(paragraphs)} XQuAD paragraphs (passages recur); budgets {budgets} tokens"
-    )
-    official_s, fast_s, same = compare(questions, paragraphs, rankings(questions, paragraphs))
-    ratio = official_s / fast_s
-    met = "met" if ratio >= TARGET else "NOT met"
-    print(f"  speed-up: {ratio:.1f}x (target >= {TARGET:g}x: {met})")
-
     texts, ranked = distinct_rankings(questions, paragraphs, english_sentences(args.data))
     print(
-        f"2. the same questions x depth {DEPTH} over {len(texts):,} passages that (almost) "
-        "never recur, as in an 18M-passage corpus: only the second budget is saved"
+        f"1. {len(questions)} XOR-TyDi dev questions x depth {DEPTH} over {len(texts):,} "
+        f"passages that (almost) never recur, as in an 18M-passage corpus; budgets {budgets}"
     )
-    official_distinct, fast_distinct, same_distinct = compare(questions, texts, ranked)
-    print(f"  speed-up: {official_distinct / fast_distinct:.1f}x (no target)")
-    return 0 if same and same_distinct and ratio >= TARGET else 1
+    distinct = compare(questions, texts, ranked)
+    print(
+        f"2. the same questions x depth {DEPTH} over the {len(paragraphs)} XQuAD paragraphs "
+        "(passages recur)"
+    )
+    recurring = compare(questions, paragraphs, rankings(questions, paragraphs))
+    rows: list[Row] = []
+    met = True
+    for label, (official_s, cold_s, warm_s, same) in (
+        ("R@kt, passages do not recur", distinct),
+        ("R@kt, passages recur", recurring),
+    ):
+        cold, warm = official_s / cold_s, official_s / warm_s
+        met &= same and cold >= TARGET
+        print(
+            f"{label}: {cold:.1f}x cold, {warm:.1f}x warm "
+            f"(target >= {TARGET:g}x cold: {'met' if cold >= TARGET else 'NOT met'})"
+        )
+        for state, took, ratio in (("cold", cold_s, cold), ("warm", warm_s, warm)):
+            rows.append(
+                Row(
+                    benchmark=f"{label} ({state}, {len(questions)} questions)",
+                    xqg=seconds(took),
+                    alternative=f"{seconds(official_s)} (official loop)",
+                    ratio=round(ratio, 1),
+                    identical="yes" if same else "NO",
+                )
+            )
+    write_rows(args.rows, rows)
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

@@ -49,17 +49,31 @@ def fuse(
         aggregation: ``sum`` (the paper) or ``mean`` over a passage's generated queries.
         center: vector subtracted from every generated-query embedding first, or None.
     """
-    n, dim = passage_vectors.shape
+    n = len(passage_vectors)
     shifted = query_vectors.astype(np.float64)
     if center is not None:
         shifted = shifted - center.astype(np.float64)
-    totals = np.zeros((n, dim), dtype=np.float64)
-    np.add.at(totals, owners, shifted)
+    totals = owner_sums(shifted, owners, n)
     if aggregation == "mean":
         counts = np.bincount(owners, minlength=n).astype(np.float64)
         totals /= np.maximum(counts, 1.0)[:, None]
     fused = (1.0 - alpha) * passage_vectors.astype(np.float64) + alpha * totals
     return fused.astype(np.float32)
+
+
+def owner_sums(rows: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """(n, d) float64: row ``i`` is the sum of the ``rows`` whose owner is ``i``.
+
+    One sparse product (an n x m matrix of ones, row ``i`` marking the rows ``i`` owns):
+    each passage's rows are added one after another in their order, as ``np.add.at``
+    would add them (the same float64 sums, bit for bit), without its per-row dispatch.
+    """
+    from scipy import sparse
+
+    rows = np.asarray(rows, dtype=np.float64)
+    ones = np.ones(len(owners), dtype=np.float64)
+    marks = sparse.csr_matrix((ones, (owners, np.arange(len(owners)))), shape=(n, len(owners)))
+    return np.asarray(marks @ rows, dtype=np.float64).reshape(n, rows.shape[1])
 
 
 def count_distribution(counts: Sequence[int] | np.ndarray) -> dict[str, Any]:

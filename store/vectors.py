@@ -11,8 +11,10 @@ import hashlib
 import json
 import os
 import re
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -197,6 +199,8 @@ def open_index(store: Store, vector_set: VectorSet, *, verify: bool = False) -> 
         index = Index.restore(str(path), view=True)
     except (ValueError, RuntimeError) as error:  # a header that promises more than is there
         raise StoreError(f"{path}: not a whole usearch index ({error}); {REBUILD}") from None
+    if index is not None:
+        index.path = path  # where dense_vectors reads the vectors in place
     if index is None or len(index) != vector_set.count or index.ndim != vector_set.dim:
         raise StoreError(
             f"{path}: holds {0 if index is None else len(index)} vectors, "
@@ -315,3 +319,68 @@ def unregistered_files(store: Store) -> list[tuple[Path, int | None]]:
             match = RUN_FILE.match(path.name)
             found.append((path, int(match.group(1)) if match else None))
     return found
+
+
+@dataclass(frozen=True)
+class DenseVectors:
+    """An index file's vectors as one read-only memory-mapped matrix, with the key of each
+    row (the file's slot order)."""
+
+    keys: np.ndarray  # (n,) int64
+    matrix: np.ndarray  # (n, dim) float32, memory-mapped
+
+
+_DENSE: weakref.WeakKeyDictionary[Any, DenseVectors | None] = weakref.WeakKeyDictionary()
+_SPOT_CHECKS = 64
+
+
+def dense_vectors(index: Any) -> DenseVectors | None:
+    """The vectors of an index from :func:`open_index`, read in place (no copy, no graph),
+    or None when the file's layout is not the one this reads (then search through usearch).
+
+    A usearch file holds the vectors first (rows and row size as two u32, then the rows in
+    slot order), a 64-byte header, then the graph: five u64 (size, connectivity, base
+    connectivity, top level, entry slot), one i16 level per node, and each node's key (u64),
+    level (i16) and neighbour lists (a u32 count and u32 slots per level). The keys are read
+    from the nodes; the layout must account for every byte of the file, and sampled rows
+    must equal what usearch returns for their keys.
+    """
+    if index in _DENSE:
+        return _DENSE[index]
+    path = getattr(index, "path", None)
+    found = _read_dense(Path(path), len(index), index.ndim) if path else None
+    if found is not None and len(found.keys):
+        sample = np.linspace(0, len(found.keys) - 1, _SPOT_CHECKS).astype(np.int64)
+        expected = np.asarray(index.get(found.keys[sample].astype(np.uint64)), dtype=np.float32)
+        if not np.array_equal(expected.reshape(len(sample), -1), found.matrix[sample]):
+            found = None
+    _DENSE[index] = found
+    return found
+
+
+def _read_dense(path: Path, count: int, dim: int) -> DenseVectors | None:
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    if len(raw) < 8:
+        return None
+    rows, row_bytes = (int(x) for x in raw[:8].view("<u4"))
+    head = 8 + rows * row_bytes
+    graph = head + 64
+    if rows != count or row_bytes != 4 * dim or len(raw) < graph + 40:
+        return None
+    if bytes(raw[head : head + 7]) != b"usearch":
+        return None
+    size, connectivity, base, _, _ = (int(x) for x in raw[graph : graph + 40].view("<u8"))
+    nodes = graph + 40 + 2 * size
+    if size != count or len(raw) < nodes:
+        return None
+    levels = raw[graph + 40 : nodes].view("<i2").astype(np.int64)
+    sizes = 10 + 4 + 4 * base + levels * (4 + 4 * connectivity)
+    starts = nodes + np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    if count and int(starts[-1] + sizes[-1]) != len(raw):
+        return None
+    keys = np.empty(count, dtype=np.int64)
+    for first in range(0, count, 1 << 20):
+        at = starts[first : first + (1 << 20)]
+        keys[first : first + len(at)] = raw[at[:, None] + np.arange(8)].view("<u8")[:, 0]
+    matrix = np.memmap(path, dtype=np.float32, mode="r", offset=8, shape=(count, dim))
+    return DenseVectors(keys, matrix)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipelines.augment import count_distribution, fuse, is_uneven
+from pipelines.augment import count_distribution, fuse, is_uneven, owner_sums
 
 P = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
 Q = np.array([[1.0, 1.0], [2.0, 0.0], [0.0, 4.0]], dtype=np.float32)
@@ -70,3 +70,15 @@ def test_count_distribution_reports_uneven_coverage() -> None:
 )
 def test_only_counts_that_differ_much_are_uneven(counts: list[int], uneven: bool) -> None:
     assert is_uneven(count_distribution(counts)) is uneven
+
+
+@pytest.mark.parametrize("sort", [True, False])
+def test_owner_sums_are_np_add_at_bit_for_bit(sort: bool) -> None:
+    rng = np.random.default_rng(5)
+    rows = rng.normal(size=(2000, 16)) * 1e3
+    owners = rng.integers(0, 300, size=2000)  # some passages own nothing
+    owners = np.sort(owners) if sort else owners
+    expected = np.zeros((310, 16))
+    np.add.at(expected, owners, rows)
+    assert np.array_equal(owner_sums(rows, owners, 310), expected)
+    assert owner_sums(rows[:0], owners[:0], 3).tolist() == [[0.0] * 16] * 3

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.search import rank
-from store import Store
+from pipelines.search import _usearch_top_k, rank
+from store import Store, vectors
 from store.vectors import open_index
 from tests.conftest import MakeVectorSet
 
@@ -45,3 +45,21 @@ def test_depth_beyond_the_corpus_returns_the_whole_corpus(
         50,
     )
     assert ids.tolist() == [[2, 3, 1]]
+
+
+def test_exact_rank_reads_the_file_and_equals_usearch_exact(
+    store: Store, make_vector_set: MakeVectorSet
+) -> None:
+    rng = np.random.default_rng(7)
+    passages = rng.normal(size=(5000, 32)).astype(np.float32)
+    keys = rng.permutation(50_000)[:5000]
+    index = vectors.open_index(store, make_vector_set(store, keys, passages))
+    queries = rng.normal(size=(20, 32)).astype(np.float32)
+    assert vectors.dense_vectors(index) is not None
+    ids, scores = rank(index, queries, 50)
+    full = queries @ passages.T
+    best = np.argsort(-full, axis=1, kind="stable")[:, :50]
+    np.testing.assert_array_equal(ids, keys[best])
+    np.testing.assert_allclose(scores, np.take_along_axis(full, best, 1), rtol=1e-5)
+    usearch_ids, _ = _usearch_top_k(index, queries, 50, exact=True)
+    assert {tuple(sorted(row)) for row in usearch_ids} == {tuple(sorted(row)) for row in ids}

@@ -9,6 +9,7 @@ from store import Store, StoreError
 from store.collections import ensure_collection
 from store.runs import start_run
 from store.vectors import (
+    dense_vectors,
     file_sha256,
     load_vectors,
     open_index,
@@ -86,3 +87,29 @@ def test_a_failed_write_leaves_no_file_and_no_row(
         writer.add([2], np.ones((1, 2), dtype=np.float32))
     assert store.scalar("SELECT count(*) FROM vector_sets") == 0
     assert list(store.vectors_dir.iterdir()) == []
+
+
+def test_dense_vectors_read_the_file_in_place(store: Store, make_vector_set: MakeVectorSet) -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(3000, 16)).astype(np.float32)
+    keys = rng.permutation(10_000)[:3000]  # not in key order, several graph levels
+    index = open_index(store, make_vector_set(store, keys, vectors))
+    dense = dense_vectors(index)
+    assert dense is not None
+    assert isinstance(dense.matrix, np.memmap)
+    # Row by row: the key read from the graph, and its vector as written.
+    np.testing.assert_array_equal(np.sort(dense.keys), np.sort(keys))
+    position = {int(key): row for row, key in enumerate(keys)}
+    np.testing.assert_array_equal(dense.matrix, vectors[[position[k] for k in dense.keys]])
+    assert dense_vectors(index) is dense  # read once per opened index
+
+
+def test_dense_vectors_refuse_a_file_they_cannot_account_for(
+    store: Store, make_vector_set: MakeVectorSet
+) -> None:
+    vector_set = make_vector_set(store, np.arange(40), np.eye(40, 8, dtype=np.float32))
+    index = open_index(store, vector_set)
+    with vector_path(store, vector_set).open("ab") as handle:
+        handle.write(b"\0" * 8)  # a byte count the layout does not explain
+    index.path = vector_path(store, vector_set)
+    assert dense_vectors(index) is None
