@@ -283,6 +283,27 @@ ALTER TABLE generations ADD COLUMN detected_language TEXT;
 ALTER TABLE generations ADD COLUMN language_confidence REAL;
 """
 
+# A model-aware attack's adversarial queries are query variants (``queries.original_id``);
+# this table holds what the attack spent and achieved on each: the moves it made, the encoder
+# calls and texts it encoded, and the relevant passage's rank and margin (its score minus the
+# goal-th competitor's) before and after, against the attack's target system.
+MIGRATION_8 = """
+CREATE TABLE adversarial_queries (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    query_id INTEGER NOT NULL REFERENCES queries(id),
+    moves TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(moves)),
+    edits INTEGER NOT NULL,
+    model_calls INTEGER NOT NULL,
+    encoded INTEGER NOT NULL,
+    rank_before INTEGER NOT NULL,
+    rank_after INTEGER NOT NULL,
+    margin_before REAL NOT NULL,
+    margin_after REAL NOT NULL,
+    PRIMARY KEY (run_id, query_id)
+) WITHOUT ROWID;
+CREATE INDEX adversarial_queries_query ON adversarial_queries(query_id);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     MIGRATION_1,
     MIGRATION_2,
@@ -291,5 +312,6 @@ MIGRATIONS: tuple[str, ...] = (
     MIGRATION_5,
     MIGRATION_6,
     MIGRATION_7,
+    MIGRATION_8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -238,3 +238,42 @@ def robustness_db(xnli_slice: Path, tmp_path_factory: pytest.TempPathFactory) ->
             name="rob",
         )
     return path
+
+
+ATTACKED_PREMISES = 2
+ATTACKED_LANGUAGES = ["de", "zh"]
+# e5-small encodes a few short texts a second on a shared CPU: small rounds.
+ATTACK_SETTINGS = {"budget": 2, "candidates": 16}
+
+
+@pytest.fixture(scope="session")
+def attacked_db(robustness_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The robustness database plus model-aware code-mixing attacks (budget 2, 16 candidates
+    a round, pushing the premise out of the top 10; the first 2 premises in de and zh)
+    crafted against
+    ``base`` and against ``xqg``, and the
+    robustness run ``rob-adv`` that replays both on both systems (real e5-small)."""
+    from pipelines.robustness.adversarial import Settings
+    from pipelines.robustness.attack import attack_queries
+    from pipelines.robustness.evaluate import evaluate_robustness
+
+    path = copy_database(robustness_db, tmp_path_factory.mktemp("attacked") / "xqg.db")
+    with open_store(path) as store:
+        for system in ("base", "xqg"):
+            attack_queries(
+                store,
+                system,
+                Settings("code-mix", **ATTACK_SETTINGS),
+                languages=ATTACKED_LANGUAGES,
+                premises=ATTACKED_PREMISES,
+                name=f"mix-{system}",
+            )
+        evaluate_robustness(
+            store,
+            ["base", "xqg"],
+            ["mix-base", "mix-xqg"],
+            languages=ATTACKED_LANGUAGES,
+            depth=20,
+            name="rob-adv",
+        )
+    return path

@@ -6,13 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
+from pipelines.metrics.measures import SUCCESS_MEASURES
 from pipelines.metrics.measures import measure as lookup
 from pipelines.metrics.paired import POOLED, family_text
 from pipelines.metrics.significance import TESTS
-from pipelines.robustness.evaluate import RobustnessReport
+from pipelines.robustness.evaluate import DropTest, RobustnessReport
+from pipelines.robustness.examples import Example
 
 HEADERS = ("lang", "n", "clean", "attacked", "drop", "rel.")
+# What an adversarial example changed: struck through in the original, bold in the attack.
+CHANGED_BEFORE = "strike red"
+CHANGED_AFTER = "bold reverse yellow"
 
 
 def _system_cells(
@@ -34,10 +40,7 @@ def attack_rows(report: RobustnessReport, attack: str, measure: str) -> list[lis
         row = [language, str(base.n if base else "-")]
         for system in report.systems:
             row += _system_cells(report, system, attack, language, measure)
-        for test in report.tests:
-            cell = test.comparison
-            if (test.attack, cell.language, cell.measure) == (attack, language, measure):
-                row.append(f"{cell.delta:+.3f}" + ("*" if cell.significant else ""))
+        row += _deltas(report.tests, attack, language, measure)
         rows.append(row)
     return rows
 
@@ -93,6 +96,116 @@ def summary_lines(report: RobustnessReport, measure: str) -> list[str]:
             )
         lines.append(line)
     return lines
+
+
+def success_headers(report: RobustnessReport) -> list[str]:
+    """The columns of :func:`success_rows`."""
+    headers = ["attack", "mode", "lang"]
+    for system in report.systems:
+        headers += [f"{system} n", "rate [95% CI]"]
+    return [*headers, *(f"Δ {s}" for s in report.systems[1:])]
+
+
+def success_rows(report: RobustnessReport, measure: str, language: str = POOLED) -> list[list[str]]:
+    """Per attack: each system's success rate (queries in reach before the attack, rate,
+    bootstrap interval) and its difference from the baseline with its mark. ``mode`` is the
+    attack's relation to the first system that it was not crafted against, else adaptive."""
+    rows = []
+    for attack in report.attacks:
+        cells = [report.success_rate(s, attack, language, measure) for s in report.systems]
+        if not any(cells):
+            continue
+        modes = {report.mode(s, attack) for s in report.systems}
+        row = [attack, " / ".join(sorted(modes)), language]
+        for cell in cells:
+            row += (
+                ["-", "-"]
+                if cell is None
+                else [
+                    str(cell.n),
+                    f"{cell.rate:.3f} [{cell.ci_low:.3f}, {cell.ci_high:.3f}]",
+                ]
+            )
+        rows.append(row + _deltas(report.success_tests, attack, language, measure))
+    return rows
+
+
+def _deltas(tests: list[DropTest], attack: str, language: str, measure: str) -> list[str]:
+    """Each system's difference from the baseline in one cell, starred when significant."""
+    return [
+        f"{t.comparison.delta:+.3f}" + ("*" if t.comparison.significant else "")
+        for t in tests
+        if (t.attack, t.comparison.language, t.comparison.measure) == (attack, language, measure)
+    ]
+
+
+def success_footnote(report: RobustnessReport, measure: str) -> str:
+    """What a success rate, its interval and Δ mean."""
+    cutoff = lookup(measure).cutoff
+    family = family_text(report.correction, len(report.systems) - 1, len(report.languages))
+    return (
+        f"{measure}: share of the queries with the relevant passage in the top {cutoff} before "
+        f"the attack (n) that lost it; 95% percentile bootstrap interval; Δ = system - "
+        f"baseline on the queries both had in reach (negative: more robust); * p < "
+        f"{report.alpha:g}, {TESTS[report.test]}, {family}; adaptive: crafted against the "
+        "system itself; transfer: crafted against another"
+    )
+
+
+def success_tables(report: RobustnessReport) -> list[Table]:
+    """One table per success measure, every language pooled."""
+    tables = []
+    for measure in SUCCESS_MEASURES:
+        rows = success_rows(report, measure)
+        if not rows:
+            continue
+        table = Table(
+            title=f"attack success {measure}, all languages",
+            caption=success_footnote(report, measure),
+        )
+        for position, header in enumerate(success_headers(report)):
+            table.add_column(header, justify="left" if position < 3 else "right")
+        for row in rows:
+            table.add_row(*row)
+        tables.append(table)
+    return tables
+
+
+def highlighted(original: str, changed: str) -> tuple[Text, Text]:
+    """Both texts on one line, shown literally, with what differs between them highlighted
+    (spans of :class:`rich.text.Text`, never markup; control characters escaped first, so
+    the spans are those of the shown text)."""
+    from pipelines.robustness.moves import diff_spans
+    from xqg_tui.literal import visible
+
+    before, after = visible(original, one_line=True), visible(changed, one_line=True)
+    removed, added = diff_spans(before, after)
+    shown = Text(before), Text(after)
+    for start, end in removed:
+        shown[0].stylize(CHANGED_BEFORE, start, end)
+    for start, end in added:
+        shown[1].stylize(CHANGED_AFTER, start, end)
+    return shown
+
+
+def example_headers(systems: list[str]) -> list[str]:
+    """The columns of :func:`example_rows`."""
+    return ["target", "lang", "original", "adversarial", *(f"{s} rank" for s in systems)]
+
+
+def example_rows(examples: list[Example], systems: list[str]) -> list[list[str | Text]]:
+    """Per adversarial query: target, language, both texts highlighted, and per system the
+    relevant passage's rank before -> after (``>depth``: not retrieved)."""
+    rows: list[list[str | Text]] = []
+    for example in examples:
+        before, after = highlighted(example.original, example.adversarial)
+        ranks = [_ranks(*example.ranks.get(s, (None, None))) for s in systems]
+        rows.append([example.target, example.language, before, after, *ranks])
+    return rows
+
+
+def _ranks(before: int | None, after: int | None) -> str:
+    return f"{before or '>depth'} → {after or '>depth'}"
 
 
 def rich_tables(report: RobustnessReport, measure: str) -> list[Table]:
@@ -155,7 +268,31 @@ def markdown(report: RobustnessReport) -> str:
             ]
             lines += ["| " + " | ".join(row) + " |" for row in attack_rows(report, attack, measure)]
             lines.append("")
-    return "\n".join(lines)
+    return "\n".join(lines + _success_markdown(report))
+
+
+def _success_markdown(report: RobustnessReport) -> list[str]:
+    lines = []
+    for measure in SUCCESS_MEASURES:
+        rows = [
+            row
+            for language in [*report.languages, POOLED]
+            for row in success_rows(report, measure, language)
+        ]
+        if not rows:
+            continue
+        headers = success_headers(report)
+        lines += [
+            f"## Attack success {measure}",
+            "",
+            f"{success_footnote(report, measure)}.",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|" + "|".join(["---"] * 3 + ["---:"] * (len(headers) - 3)) + "|",
+            *["| " + " | ".join(row) + " |" for row in rows],
+            "",
+        ]
+    return lines
 
 
 def drops_png(report: RobustnessReport, measure: str, path: str | Path) -> None:

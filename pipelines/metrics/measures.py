@@ -12,6 +12,10 @@ Families:
   (:mod:`pipelines.metrics.qrels`).
 - ``confusion``: Confusion@<label>, does an XNLI hypothesis outrank its premise
   (:mod:`pipelines.robustness.confusion`); it counts mistakes, so lower is better.
+- ``attack``: Success@k, an attack's success rate: the share of the queries whose relevant
+  passage was in the top k before the attack and is not after it
+  (:mod:`pipelines.robustness.success`, from the Recall@k of the clean and the attacked
+  search); it counts the defender's losses, so lower is better.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Literal
 from pipelines.errors import InputError
 
 # "other": a name stored by someone else, shown with 3 decimals, higher is better
-Family = Literal["r_at_kt", "qrels", "confusion", "other"]
+Family = Literal["r_at_kt", "qrels", "confusion", "attack", "other"]
 
 # The evaluate step's measures and R@kt token budgets (the CLI defaults, the app and the docs
 # import these).
@@ -34,12 +38,15 @@ DEFAULT_KT = (100, 500, 2000, 5000)
 SWEEP_MEASURES = ("MRR@10", "Recall@10", "Recall@100")
 SWEEP_KT = (2000, 5000)
 ROBUSTNESS_MEASURES = ("MRR@10", "Recall@1")
+# The success rates every robustness report gives (leaves rank 1; leaves the top 10).
+SUCCESS_MEASURES = ("Success@1", "Success@10")
 # The measures a report shows first (terminal tables, the demo, the app's Compare screen).
 SHOWN_FIRST = ("MRR@10", "R@2kt")
 
 _QRELS = re.compile(r"(MRR|nDCG|Recall|P)@(\d+)")
 _R_AT_KT = re.compile(r"R@([\d.]+)kt")
 _CONFUSION = re.compile(r"Confusion@(\w+)")
+_SUCCESS = re.compile(r"Success@(\d+)")
 UNKNOWN = "expected MRR@k, nDCG@k, Recall@k, P@k or R@<n>kt"
 
 
@@ -49,7 +56,8 @@ class Measure:
 
     name: str
     family: Family
-    # k of a qrels measure, the token budget of R@kt; None for a confusion rate
+    # k of a qrels measure or a success rate, the token budget of R@kt; None for a
+    # confusion rate
     cutoff: int | None = None
     # the XNLI label of a confusion rate
     label: str | None = None
@@ -71,8 +79,8 @@ class Measure:
 
     @property
     def lower_is_better(self) -> bool:
-        """Confusion rates count mistakes: the attack raises them."""
-        return self.family == "confusion"
+        """Confusion and success rates count mistakes: the attack raises them."""
+        return self.family in ("confusion", "attack")
 
     def value_text(self, value: float | None) -> str:
         """A value in display units: a percentage with 2 decimals, else 3 decimals."""
@@ -99,6 +107,8 @@ def known(name: str) -> Measure | None:
         return Measure(name, "qrels", cutoff=int(match.group(2)))
     if match := _CONFUSION.fullmatch(name):
         return Measure(name, "confusion", label=match.group(1))
+    if match := _SUCCESS.fullmatch(name):
+        return Measure(name, "attack", cutoff=int(match.group(1)))
     return None
 
 
@@ -116,6 +126,11 @@ def r_at_kt(kt: int) -> Measure:
 def confusion(label: str) -> Measure:
     """The confusion rate of an XNLI label, e.g. ``Confusion@contradiction``."""
     return Measure(f"Confusion@{label}", "confusion", label=label)
+
+
+def success(cutoff: int) -> Measure:
+    """An attack's success rate at a cut-off, e.g. ``Success@10``."""
+    return Measure(f"Success@{cutoff}", "attack", cutoff=cutoff)
 
 
 def of_family(names: Sequence[str], family: Family) -> list[Measure]:

@@ -34,6 +34,7 @@ from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, 
 from pipelines.metrics.significance import CORRECTIONS, TESTS, Correction, Test
 from pipelines.progress import SILENT, Progress
 from pipelines.robustness.confusion import confusion_measure, confusion_values
+from pipelines.robustness.success import SuccessRate, rate, recall_measure, success_values
 from pipelines.search import held_out_by, search
 from pipelines.steps import require_done, run_step
 from store import collections, results, runs
@@ -41,14 +42,19 @@ from store.db import Store
 from store.records import Query, Run
 
 DEFAULT_MEASURES = registry.ROBUSTNESS_MEASURES
+ATTACK_KINDS = ("perturb", "attack")
+ADAPTIVE = "adaptive"
 
 
 class AttackSettings(TypedDict):
-    """A perturb run's attack: which, how strong, with which seed."""
+    """An attack run's attack: which, how strong, with which seed. A model-aware attack's
+    strength is its budget, and it names its ``target`` (``adaptive`` for the attacks
+    crafted against each system itself)."""
 
     attack: str
     strength: float
     seed: int
+    target: str | None
 
 
 class SystemSummary(TypedDict):
@@ -80,6 +86,8 @@ class RobustnessJson(TypedDict):
     tests: list[ComparisonJson]
     summary: dict[str, dict[str, SystemSummary]]
     clean: EvaluationJson | None
+    success: list[dict[str, Any]]
+    success_tests: list[ComparisonJson]
 
 
 class RobustnessSummary(TypedDict):
@@ -145,6 +153,8 @@ class RobustnessReport:
     split: str = "premise"
     clean: EvaluationReport | None = None
     seconds: float | None = None
+    success: list[SuccessRate] = field(default_factory=list)
+    success_tests: list[DropTest] = field(default_factory=list)
 
     def score(self, system: str, attack: str, language: str, measure: str) -> AttackScore | None:
         """The score of one cell, if there is one."""
@@ -163,8 +173,36 @@ class RobustnessReport:
         settings = self.settings.get(attack)
         if not settings:
             return attack
+        if settings["target"] is not None:
+            return (
+                f"{attack} ({settings['attack']}, budget {settings['strength']:g}, against "
+                f"{settings['target']}, seed {settings['seed']})"
+            )
         return (
             f"{attack} ({settings['attack']} @ {settings['strength']:g}, seed {settings['seed']})"
+        )
+
+    def mode(self, system: str, attack: str) -> str:
+        """How an attack relates to a system: ``adaptive`` (crafted against it), ``transfer
+        from <target>``, or ``random`` (a perturbation that looks at no model)."""
+        settings = self.settings.get(attack)
+        target = None if settings is None else settings["target"]
+        if target is None:
+            return "random"
+        return ADAPTIVE if target in (system, ADAPTIVE) else f"transfer from {target}"
+
+    def success_rate(
+        self, system: str, attack: str, language: str, measure: str
+    ) -> SuccessRate | None:
+        """The success rate of one cell, if there is one."""
+        return next(
+            (
+                s
+                for s in self.success
+                if (s.system, s.attack, s.language, s.measure)
+                == (system, attack, language, measure)
+            ),
+            None,
         )
 
     def summary(self, measure: str) -> dict[str, SystemSummary]:
@@ -204,6 +242,10 @@ class RobustnessReport:
             "tests": [{"attack": t.attack, **asdict(t.comparison)} for t in self.tests],
             "summary": {m: self.summary(m) for m in self.measures} if self.attacks else {},
             "clean": None if self.clean is None else self.clean.to_json(),
+            "success": [{**asdict(s), "mode": self.mode(s.system, s.attack)} for s in self.success],
+            "success_tests": [
+                {"attack": t.attack, **asdict(t.comparison)} for t in self.success_tests
+            ],
         }
 
 
@@ -229,7 +271,7 @@ def evaluate_robustness(
     confusions = [confusion_measure(label) for label in LABELS]
     scored = check_measures([m for m in measures if m not in confusions])  # before any work
     indexes = [require_done(runs.get_run(store, ref)) for ref in systems]
-    perturbs = [require_done(runs.get_run(store, ref, kind="perturb")) for ref in attacks]
+    perturbs = [require_done(attack_run(store, ref)) for ref in attacks]
     if not indexes:
         raise InputError("name at least one system (an index or augment run)")
     collection_ids = {r.collection_id for r in [*indexes, *perturbs]}
@@ -250,10 +292,13 @@ def evaluate_robustness(
         "held_out_by": excluded,
     }
 
+    # Success@k needs Recall@k of every search, asked for or not.
+    stored = list(dict.fromkeys([*scored, *map(recall_measure, registry.SUCCESS_MEASURES)]))
+
     def body(run: Run) -> RobustnessSummary:
         searched = _search_all(store, indexes, perturbs, params, run.name, progress)
         runs.add_parents(store, run.id, [("search", r.id) for r in searched.values()])
-        _store_values(store, run, list(searched.values()), scored, progress)
+        _store_values(store, run, list(searched.values()), stored, progress)
         return {"searches": len(searched)}
 
     run = run_step(
@@ -268,6 +313,16 @@ def evaluate_robustness(
         progress=progress,
     )
     return build_robustness_report(store, run, test=test, correction=correction, alpha=alpha)
+
+
+def attack_run(store: Store, ref: str | int) -> Run:
+    """A perturb or attack run by name or id."""
+    run = runs.get_run(store, ref)
+    if run.kind not in ATTACK_KINDS:
+        raise InputError(
+            f"run {run.name!r} is a {run.kind} run; --attacks takes perturb or attack runs"
+        )
+    return run
 
 
 def _search_all(
@@ -346,24 +401,34 @@ def build_robustness_report(
         for _, parent in runs.parent_runs(store, run.id)
         if parent.kind == "search"
     }
-    measures = sorted({m for by_measure in values.values() for m in by_measure})
+    requested = set(run.params["measures"])
+    measures = sorted(
+        {
+            m
+            for by_measure in values.values()
+            for m in by_measure
+            if m in requested or registry.measure(m).family == "confusion"
+        }
+    )
+    settings = {
+        parent.name: _settings(parent)
+        for _, parent in runs.parent_runs(store, run.id)
+        if parent.kind in ATTACK_KINDS
+    }
+    adaptive = _adaptive(store, run, run.params["systems"])
+    for name, by_system in adaptive.items():
+        for system, attack in by_system.items():
+            values[(system, name)] = values[(system, attack)]
+        settings[name] = {**settings[attack], "target": ADAPTIVE}
     report = RobustnessReport(
         systems=run.params["systems"],
-        attacks=run.params["attacks"],
+        attacks=[*run.params["attacks"], *adaptive],
         languages=[],
         measures=measures,
         test=test,
         correction=correction,
         alpha=alpha,
-        settings={
-            parent.name: AttackSettings(
-                attack=parent.params["attack"],
-                strength=parent.params["strength"],
-                seed=parent.params["seed"],
-            )
-            for _, parent in runs.parent_runs(store, run.id)
-            if parent.kind == "perturb"
-        },
+        settings=settings,
         split=run.params["split"],
         seconds=_seconds(run),
     )
@@ -392,10 +457,81 @@ def build_robustness_report(
             ]
             correct([t.comparison for t in tests], correction, alpha)
             report.tests.extend(tests)
+        _success(report, values, queries, attack)
     report.languages = sorted(
         {s.language for s in report.scores} - {POOLED} or set(report.clean.languages)
     )
     return report
+
+
+def _settings(run: Run) -> AttackSettings:
+    if run.kind == "perturb":
+        return AttackSettings(
+            attack=run.params["attack"],
+            strength=run.params["strength"],
+            seed=run.params["seed"],
+            target=None,
+        )
+    return AttackSettings(
+        attack=run.params["family"],
+        strength=run.params["budget"],
+        seed=run.params["seed"],
+        target=run.params["target"],
+    )
+
+
+def adaptive_name(attack: Run) -> str:
+    """The adaptive attack an attack run belongs to: its tag without the target, e.g.
+    ``adaptive code-mix@2#1`` for ``~code-mix>base@2#1``."""
+    tag = attack.params["tag"].replace(f">{attack.params['target']}", "", 1)
+    return f"{ADAPTIVE} {tag.lstrip('~')}"
+
+
+def _adaptive(store: Store, run: Run, systems: list[str]) -> dict[str, dict[str, str]]:
+    """``adaptive <tag>`` -> system -> the attack crafted against that system, for every
+    group of attack runs alike but for their target that covers all the systems."""
+    groups: dict[str, dict[str, str]] = {}
+    for _, parent in runs.parent_runs(store, run.id):
+        if parent.kind == "attack":
+            groups.setdefault(adaptive_name(parent), {})[parent.params["target"]] = parent.name
+    return {
+        name: {system: by_target[system] for system in systems}
+        for name, by_target in sorted(groups.items())
+        if set(systems) <= set(by_target) and len(systems) > 1
+    }
+
+
+def _success(
+    report: RobustnessReport,
+    values: dict[tuple[str, ...], dict[str, dict[int, float]]],
+    queries: dict[int, Query],
+    attack: str,
+) -> None:
+    """Success rates per system and language, and their paired tests against the baseline."""
+    original_of = {q.id: q.original_id for q in queries.values() if q.original_id is not None}
+    for measure in registry.SUCCESS_MEASURES:
+        recall = recall_measure(measure)
+        found = {
+            system: success_values(
+                values[(system, "clean")].get(recall, {}),
+                values[(system, attack)].get(recall, {}),
+                original_of,
+            )
+            for system in report.systems
+        }
+        if not any(found.values()):
+            continue
+        for system, by_query in found.items():
+            for language in [*sorted({queries[q].language for q in by_query}), POOLED]:
+                chosen = {
+                    q: v
+                    for q, v in by_query.items()
+                    if language == POOLED or queries[q].language == language
+                }
+                report.success.append(rate(chosen, system, attack, language, measure))
+        tests = [DropTest(attack, c) for c in _drop_tests(found, queries, report, measure)]
+        correct([t.comparison for t in tests], report.correction, report.alpha)
+        report.success_tests.extend(tests)
 
 
 def _seconds(run: Run) -> float | None:

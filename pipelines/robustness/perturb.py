@@ -145,6 +145,12 @@ def shuffle_words(text: str, strength: float, rng: random.Random, window: int = 
     return separator.join(units)
 
 
+def aligned(position: int, length: int, other_length: int) -> int:
+    """The word of a parallel sentence of ``other_length`` words aligned with word
+    ``position`` of ``length``: the diagonal, floor(i * (m - 1) / (n - 1) + 1/2)."""
+    return math.floor(position * (other_length - 1) / max(length - 1, 1) + 0.5)
+
+
 def code_switch(text: str, english: str, strength: float, rng: random.Random) -> str:
     """Replace a share ``strength`` of the words by the English word at the aligned position.
 
@@ -159,10 +165,9 @@ def code_switch(text: str, english: str, strength: float, rng: random.Random) ->
     if strength <= 0 or not targets:
         return text
     units, separator = (text.split(), " ") if not is_spaceless(text) else words(text)
-    last = max(len(units) - 1, 1)
     switched, previous = [], None
     for i, unit in enumerate(units):
-        target = math.floor(i * (len(targets) - 1) / last + 0.5)
+        target = aligned(i, len(units), len(targets))
         if unit.strip() and rng.random() < strength:
             switched.append("" if target == previous else f" {targets[target]} ")
             previous = target

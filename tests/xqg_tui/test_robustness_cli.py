@@ -72,7 +72,7 @@ def test_perturb_then_evaluate_writes_reports(
     assert {s["attack"] for s in report["scores"]} == {"shuffle"}
     assert {s["language"] for s in report["scores"]} == {"de", "th", "all"}
     assert report["attack_settings"] == {
-        "shuffle": {"attack": "shuffle", "strength": 0.5, "seed": 1}
+        "shuffle": {"attack": "shuffle", "strength": 0.5, "seed": 1, "target": None}
     }
     assert report["seconds"] >= 0 and report["split"] == "premise"
     assert set(report["clean"]["metrics"]) == {"base", "xqg"}  # the systems, not their searches
@@ -115,4 +115,60 @@ def test_an_unknown_measure_stops_before_any_search(
     argv = ["robustness", "evaluate", "--systems", "base", "--measures", "Confusion@neutral,MRR"]
     assert main([*argv, "--name", "never", "--db", str(robustness_copy)]) == 2
     assert "unknown measure 'MRR'" in capsys.readouterr().err
+    assert dump_db(robustness_copy) == before
+
+
+def attack(db: Path, *options: str) -> int:
+    """``xqg robustness attack`` against ``base``; returns the exit code."""
+    return main(["robustness", "attack", "--system", "base", *options, "--db", str(db)])
+
+
+def test_a_character_attack_then_its_success_rates(
+    robustness_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One German premise, one character edit out of 8 sampled candidates a round: the
+    attack reports what it spent, and the evaluation its success rates."""
+    options = ["--moves", "char", "--budget", "1", "--candidates", "8", "--goal", "1"]
+    assert (
+        attack(robustness_copy, *options, "--langs", "de", "--premises", "1", "--name", "typo") == 0
+    )
+    said = " ".join(capsys.readouterr().out.split())
+    assert "1 adversarial queries against base" in said
+    assert "2 encoder calls, 9 texts encoded" in said  # the clean query, then 8 candidates
+    with open_store(robustness_copy) as store:
+        run = get_run(store, "typo")
+    assert run.summary["splits"] == [f"premise{run.params['tag']}"]
+    out = tmp_path / "rob.json"
+    argv = ["robustness", "evaluate", "--systems", "base,xqg", "--attacks", "typo"]
+    argv += ["--langs", "de", "--depth", "20", "--json", str(out), "--db", str(robustness_copy)]
+    assert main(argv) == 0
+    shown = capsys.readouterr().out
+    assert "attack success Success@1, all languages" in shown
+    assert "typo (char, budget 1, against base, seed 1)" in " ".join(shown.split())
+    report = json.loads(out.read_text())
+    assert report["attack_settings"]["typo"]["target"] == "base"
+    cells = {(s["system"], s["measure"], s["language"]): s for s in report["success"]}
+    base = cells[("base", "Success@1", "all")]
+    assert base["n"] == 1 and base["mode"] == "adaptive"
+    assert cells[("xqg", "Success@1", "all")]["mode"] == "transfer from base"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--moves", "char", "--budget", "0"], "--budget must be at least 1, got 0"),
+        (["--moves", "code-mix", "--window", "-1"], "--window must be 0 or more, got -1"),
+        (["--moves", "char", "--langs", "de", "--split", "nothing"], "no queries to attack"),
+    ],
+)
+def test_bad_attack_settings_are_bad_input_and_write_nothing(
+    robustness_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+    dump_db: Dump,
+    options: list[str],
+    message: str,
+) -> None:
+    before = dump_db(robustness_copy)
+    assert attack(robustness_copy, *options) == 2
+    assert message in capsys.readouterr().err
     assert dump_db(robustness_copy) == before

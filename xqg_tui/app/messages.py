@@ -7,7 +7,7 @@ app to open another screen with :class:`OpenPassage`, :class:`OpenQuery` and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -15,6 +15,7 @@ from textual.message import Message
 if TYPE_CHECKING:  # heavy modules (numpy, scipy) load when first needed, not at startup
     from pipelines.evaluate import EvaluationReport
     from pipelines.robustness.evaluate import RobustnessReport
+    from pipelines.robustness.examples import Example
     from store.browse import (
         CollectionInfo,
         EvaluatedRun,
@@ -181,9 +182,11 @@ class RobustnessRunsLoaded(Message):
 
 @dataclass
 class RobustnessLoaded(Message):
-    """The report of one robustness evaluation was built."""
+    """The report of one robustness evaluation was built, with the adversarial examples of
+    each model-aware attack."""
 
     report: RobustnessReport
+    examples: dict[str, list[Example]] = field(default_factory=dict)
 
 
 @dataclass

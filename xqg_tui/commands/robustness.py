@@ -35,12 +35,40 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     perturb.add_argument("--split", action="append", help="only queries of this split")
     perturb.add_argument("--langs", help="only queries in these languages")
     perturb.set_defaults(handler=cmd_perturb)
+    attack = steps.add_parser(
+        "attack",
+        parents=parents,
+        help="model-aware adversarial queries, searched against one system",
+    )
+    attack.add_argument("--system", required=True, help="the target: an index or augment run")
+    attack.add_argument(
+        "--moves", required=True, choices=("code-mix", "char"), help="words or characters"
+    )
+    attack.add_argument("--budget", type=int, default=3, help="at most this many edits")
+    attack.add_argument("--beam", type=int, default=1, help="beam width (1: greedy)")
+    attack.add_argument(
+        "--goal", type=int, default=10, help="push the relevant passage below this rank"
+    )
+    attack.add_argument(
+        "--candidates", type=int, default=128, help="candidates per state and round (sampled)"
+    )
+    attack.add_argument("--batch", type=int, default=256, help="candidates per encoder call")
+    attack.add_argument(
+        "--window", type=int, default=0, help="code-mix: donor words this far off the diagonal"
+    )
+    attack.add_argument("--seed", type=int, default=1)
+    attack.add_argument("--split", action="append", help="queries of this split (premise)")
+    attack.add_argument("--langs", help="languages (default: all but English)")
+    attack.add_argument("--premises", type=int, help="only the first n sentences (parallel ids)")
+    attack.set_defaults(handler=cmd_attack)
     evaluate = steps.add_parser(
         "evaluate", parents=parents, help="clean vs attacked, baseline vs xQG, per language"
     )
     evaluate.add_argument("--systems", required=True, help="index runs; the first is the baseline")
     evaluate.add_argument(
-        "--attacks", default="", help="perturb runs (none: compare the clean queries only)"
+        "--attacks",
+        default="",
+        help="perturb and attack runs (none: compare the clean queries only)",
     )
     evaluate.add_argument(
         "--split", default="premise", help="queries: premise, or hypothesis-<label> (XNLI)"
@@ -104,11 +132,56 @@ def cmd_perturb(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attack(args: argparse.Namespace) -> int:
+    """xqg robustness attack."""
+    from pipelines.robustness.adversarial import Settings
+    from pipelines.robustness.attack import attack_queries
+
+    settings = Settings(
+        args.moves,
+        budget=args.budget,
+        beam=args.beam,
+        goal=args.goal,
+        candidates=args.candidates,
+        batch=args.batch,
+        window=args.window,
+        seed=args.seed,
+    )
+    with context.open_store(args) as store:
+        run = attack_queries(
+            store,
+            args.system,
+            settings,
+            splits=args.split or ["premise"],
+            languages=context.languages(args.langs),
+            premises=args.premises,
+            name=args.name,
+            progress=context.progress(),
+        )
+    s = run.summary
+    context.done(
+        run,
+        f"{s['queries']} adversarial queries against {run.params['target']} "
+        f"({s['changed']} changed, {s['mean_edits']:.2f} edits each): the relevant passage "
+        f"left rank 1 for {s['left_rank_1']} and the top 10 for {s['left_top_10']}; "
+        f"{s['model_calls']} encoder calls, {s['encoded']} texts encoded, "
+        f"split {', '.join(s['splits'])}",
+        args.db,
+    )
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """xqg robustness evaluate."""
     from pipelines.robustness.evaluate import evaluate_robustness
     from xqg_tui.console import out, print_table
-    from xqg_tui.robustness_report import drops_png, markdown, rich_tables, summary_lines
+    from xqg_tui.robustness_report import (
+        drops_png,
+        markdown,
+        rich_tables,
+        success_tables,
+        summary_lines,
+    )
 
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
     report_files.check_outputs(args)
@@ -134,7 +207,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for table in clean_tables(report.clean, shown, width=out.width):
             table.title = f"clean queries ({report.split}): {table.title}"
             print_table(table)
-    for table in rich_tables(report, args.show):
+    for table in [*rich_tables(report, args.show), *success_tables(report)]:
         print_table(table)
     for line in summary_lines(report, args.show) if report.attacks else []:
         out.print(line)

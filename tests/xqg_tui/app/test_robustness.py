@@ -108,3 +108,60 @@ async def test_a_clean_only_evaluation_shows_the_systems_side_by_side(
 def get_run_id(path: Path, name: str) -> int:
     with open_store(path, create=False) as store:
         return get_run(store, name).id
+
+
+@synchronous
+async def test_adversarial_examples_side_by_side_with_ranks(
+    attacked_db: Path, make_app: MakeApp
+) -> None:
+    """A model-aware attack lists its adversarial queries: the original and the adversarial
+    text with what changed highlighted (styled spans over literal text), and the relevant
+    premise's rank before and after on both systems; a random attack shows none."""
+    from pipelines.robustness.examples import adversarial_examples
+    from xqg_tui.robustness_report import CHANGED_AFTER, example_rows
+
+    with open_store(attacked_db, create=False) as store:
+        run = get_run(store, "rob-adv")
+        expected = adversarial_examples(store, run, "mix-base")
+    app = make_app(attacked_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        table = app.screen.query_one("#examples", DataTable)
+        await wait_until(pilot, lambda: table.row_count > 0)
+        assert app.screen.query_one("#attack", Select).value == "mix-base"
+        rows = example_rows(expected, ["base", "xqg"])
+        assert table_rows(table) == [[str(c) for c in row] for row in rows]
+        changed = next(e for e in expected if e.moves)
+        shown_after = table.get_row_at(0)[3]
+        assert str(shown_after) == changed.adversarial
+        assert {str(span.style) for span in shown_after.spans} == {CHANGED_AFTER}
+        assert str(table.get_row_at(0)[4]) == "{} → {}".format(*changed.ranks["base"])
+        title = shown(app.screen.query_one("#examples-title", Static))
+        assert title.startswith(f"adversarial examples: {sum(bool(e.moves) for e in expected)} of")
+        assert table.display
+        await pilot.press("a")  # the attack crafted against xqg
+        await wait_until(pilot, lambda: app.screen.query_one("#attack", Select).value == "mix-xqg")
+        await pilot.pause()
+        assert {row[0] for row in table_rows(table)} == {"xqg"}
+        await pilot.press("a")  # adaptive: each system's own attack
+        await pilot.pause()
+        assert {row[0] for row in table_rows(table)} == {"base", "xqg"}
+
+
+def test_changes_are_highlighted_on_the_literal_text() -> None:
+    """A markup-like query stays literal; the spans cover exactly what changed."""
+    from xqg_tui.robustness_report import CHANGED_AFTER, CHANGED_BEFORE, highlighted
+
+    before, after = highlighted("[b]das haus[/b] ist", "[b]la maison[/b] ist\x1b")
+    assert before.plain == "[b]das haus[/b] ist" and after.plain == "[b]la maison[/b] ist\\x1b"
+    assert [before.plain[s.start : s.end] for s in before.spans] == ["[b]das", "haus[/b]", "ist"]
+    assert [after.plain[s.start : s.end] for s in after.spans] == [
+        "[b]la",
+        "maison[/b]",
+        "ist\\x1b",
+    ]
+    assert {str(s.style) for s in before.spans} == {CHANGED_BEFORE}
+    assert {str(s.style) for s in after.spans} == {CHANGED_AFTER}
+    typo_before, typo_after = highlighted("das haus ist", "das hus ist")  # a typo: one letter
+    assert [(s.start, s.end) for s in typo_before.spans] == [(5, 6)]
+    assert typo_after.spans == []

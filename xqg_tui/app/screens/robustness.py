@@ -1,5 +1,7 @@
 """Robustness: clean and attacked scores per language for baseline and xQG, the difference
-of their drops with significance marks, and a chart of the drops."""
+of their drops with significance marks, a chart of the drops, and for a model-aware attack
+its adversarial examples: original and adversarial query side by side, what changed
+highlighted, and the relevant passage's rank before and after on every system."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from textual.worker import get_current_worker
 
 from pipelines.metrics.measures import ROBUSTNESS_MEASURES, preferred
 from pipelines.robustness.evaluate import build_robustness_report
+from pipelines.robustness.examples import adversarial_examples
 from store import runs
 from xqg_tui.app.messages import RobustnessLoaded, RobustnessRunsLoaded
 from xqg_tui.app.screens.base import XQGScreen
@@ -24,10 +27,20 @@ from xqg_tui.literal import literal
 from xqg_tui.report import footnote as clean_footnote
 from xqg_tui.report import headers as clean_headers
 from xqg_tui.report import rows as clean_rows
-from xqg_tui.robustness_report import attack_headers, attack_rows, footnote, summary_lines
+from xqg_tui.robustness_report import (
+    attack_headers,
+    attack_rows,
+    example_headers,
+    example_rows,
+    footnote,
+    summary_lines,
+)
 
 if TYPE_CHECKING:
+    from rich.text import Text
+
     from pipelines.robustness.evaluate import RobustnessReport
+    from pipelines.robustness.examples import Example
 
 NO_ROBUSTNESS = (
     "No robustness evaluation yet: build one with `xqg robustness build-xnli`, "
@@ -45,12 +58,14 @@ class RobustnessScreen(XQGScreen):
         Binding("a", "next_attack", "Next attack"),
         Binding("m", "next_measure", "Next measure"),
         Binding("e", "focus_evaluation", "Evaluation", show=False),
+        Binding("x", "focus_examples", "Examples", show=False),
     ]
     WIDGET_KEYS = (("↑ ↓ (in the table)", "move between languages"),)
 
     def __init__(self) -> None:
         super().__init__()
         self._report: RobustnessReport | None = None
+        self._examples: dict[str, list[Example]] = {}
 
     def compose(self) -> ComposeResult:
         """Choosers and summary on the left; the table and the chart on the right."""
@@ -68,6 +83,8 @@ class RobustnessScreen(XQGScreen):
                 yield Static("Reading robustness evaluations…", id="robustness-status")
                 yield DataTable(id="drops", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="robustness-legend")
+                yield Static("", id="examples-title")
+                yield DataTable(id="examples", cursor_type="row", zebra_stripes=True)
                 yield DropChart(id="drop-chart")
         yield Footer()
 
@@ -103,12 +120,18 @@ class RobustnessScreen(XQGScreen):
         library = self.xqg.library
         run = library.read(runs.get_run, run_id)
         report = library.read_apart(build_robustness_report, run)
+        examples = {
+            attack: library.read(adversarial_examples, run, attack)
+            for attack in report.attacks
+            if report.mode(report.systems[0], attack) != "random"
+        }
         if not get_current_worker().is_cancelled:
-            self.post_message(RobustnessLoaded(report))
+            self.post_message(RobustnessLoaded(report, examples))
 
     def on_robustness_loaded(self, message: RobustnessLoaded) -> None:
         """Offer the attacks and measures of the report and draw it."""
         report = self._report = message.report
+        self._examples = message.examples
         attack, measure = self.query_one("#attack", Select), self.query_one("#rob-measure", Select)
         with self.prevent(Select.Changed):
             attack.set_options(
@@ -151,6 +174,7 @@ class RobustnessScreen(XQGScreen):
             )
             self.query_one("#robustness-summary", Static).update("")
             self.query_one(DropChart).show(report, "", measure)
+            self._show_examples(report, "")
             return
         self._fill(attack_headers(report), attack_rows(report, attack, measure))
         self.query_one(DropChart).show(report, attack, measure)
@@ -160,6 +184,30 @@ class RobustnessScreen(XQGScreen):
         self.query_one("#robustness-legend", Static).update(literal(footnote(report, measure)))
         self.query_one("#robustness-summary", Static).update(
             literal("\n\n".join(summary_lines(report, measure)))
+        )
+        self._show_examples(report, attack)
+
+    def _show_examples(self, report: RobustnessReport, attack: str) -> None:
+        """The adversarial examples of a model-aware attack (hidden for random ones)."""
+        examples = self._examples.get(attack)
+        table = self.query_one("#examples", DataTable)
+        title = self.query_one("#examples-title", Static)
+        table.display = title.display = examples is not None
+        if examples is None:
+            return
+        changed = sum(bool(e.moves) for e in examples)
+        title.update(
+            literal(
+                f"adversarial examples: {changed} of {len(examples)} queries changed; rank of "
+                "the relevant passage clean → adversarial",
+                one_line=True,
+            )
+        )
+        rows = example_rows(examples, report.systems)
+        fill_table(
+            table,
+            [(str(i), h) for i, h in enumerate(example_headers(report.systems))],
+            [(str(i), [_cell(c) for c in row]) for i, row in enumerate(rows)],
         )
 
     def _fill(self, headers: list[str], rows: list[list[str]]) -> None:
@@ -176,6 +224,10 @@ class RobustnessScreen(XQGScreen):
         ]
         table = self.query_one("#drops", DataTable)
         fill_table(table, [(str(i), header) for i, header in enumerate(headers)], cells)
+
+    def action_focus_examples(self) -> None:
+        """Move to the adversarial examples."""
+        self.query_one("#examples", DataTable).focus()
 
     def action_next_attack(self) -> None:
         """Show the next attack."""
@@ -196,3 +248,8 @@ class RobustnessScreen(XQGScreen):
 
     def _status(self, text: str) -> None:
         self.query_one("#robustness-status", Static).update(literal(text))
+
+
+def _cell(value: str | Text) -> Text:
+    """A table cell: highlighted texts as they are, anything else shown literally."""
+    return value if not isinstance(value, str) else literal(value, one_line=True)
