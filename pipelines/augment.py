@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.encoders.base import EncoderConfig
+from pipelines.encoding import Encoding, make_encoding
 from pipelines.errors import InputError
-from pipelines.options import AGGREGATIONS, DEFAULT_ALPHA, Aggregation
+from pipelines.options import AGGREGATIONS, DEFAULT_ALPHA, Aggregation, EngineName
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
@@ -98,10 +99,18 @@ def augment(
     languages: Sequence[str] | None = None,
     per_language: int | None = None,
     center: bool = False,
+    engine: EngineName = "local",
+    actors: int | None = None,
+    gpus_per_actor: float | None = None,
+    threads: int | None = None,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
-    """Build an xQG vector set from a baseline index run and a generation run."""
+    """Build an xQG vector set from a baseline index run and a generation run.
+
+    ``engine`` (with ``actors``, ``gpus_per_actor``, ``threads``) says where generated
+    queries not encoded before are encoded, as in :func:`pipelines.index.build_index`.
+    """
     base_run = require_done(runs.get_run(store, index, kind="index"))
     gen_run = require_done(runs.get_run(store, generation_run, kind="generate"))
     base = vectors.run_vector_set(store, base_run.id, "passages")
@@ -120,6 +129,7 @@ def augment(
         raise InputError(
             f"--alpha must lie in [0, 1] (the paper: {DEFAULT_ALPHA:g}), got {alpha:g}"
         )
+    runtime = {**base_run.params["runtime"], "engine": engine}
     params = {
         "index": base_run.name,
         "generations": gen_run.name,
@@ -129,11 +139,19 @@ def augment(
         "per_language": per_language,
         "center": center,
         "encoder": base.encoder_config,
-        "runtime": base_run.params["runtime"],
+        "runtime": runtime,
     }
+    encoding = make_encoding(
+        EncoderConfig.from_identity(base.encoder_config, runtime),
+        engine,
+        actors=actors,
+        gpus_per_actor=gpus_per_actor,
+        threads=threads,
+    )
 
     def body(run: Run) -> dict[str, Any]:
-        return _build(store, run, base, gen_run, params, progress)
+        with encoding:
+            return _build(store, run, base, gen_run, params, encoding, progress)
 
     return run_step(
         store,
@@ -154,6 +172,7 @@ def _build(
     base: VectorSet,
     gen_run: Run,
     params: dict[str, Any],
+    encoding: Encoding,
     progress: Progress,
 ) -> dict[str, Any]:
     chosen = generations.get_generations(
@@ -163,11 +182,10 @@ def _build(
         raise InputError(
             f"generation run {gen_run.name!r} has no generated queries in the chosen languages"
         )
-    encoder = load_encoder(EncoderConfig.from_identity(base.encoder_config, params["runtime"]))
     texts = {g.id: g.text for g in chosen}
     query_vectors = cached_vectors(
         store,
-        encoder,
+        encoding,
         kind="generations",
         collection_id=base.collection_id,
         keys=[g.id for g in chosen],

@@ -25,6 +25,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="subtract the mean generated-query vector (uneven counts)",
     )
+    context.add_encoding_engine(augment)
     augment.set_defaults(handler=cmd_augment)
 
 
@@ -42,6 +43,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
             languages=context.languages(args.langs),
             per_language=args.per_lang,
             center=args.center,
+            **context.encoding_engine(args),
             name=args.name,
             progress=context.progress(),
         )
