@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.encoders.base import EncoderConfig
+from pipelines.encoding import Encoding, make_encoding
 from pipelines.errors import InputError
-from pipelines.options import AGGREGATIONS, DEFAULT_ALPHA, Aggregation
+from pipelines.options import AGGREGATIONS, DEFAULT_ALPHA, Aggregation, EngineName
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
@@ -113,6 +114,10 @@ def augment(
     per_language: int | None = None,
     center: bool = False,
     require_language: bool = False,
+    engine: EngineName = "local",
+    actors: int | None = None,
+    gpus_per_actor: float | None = None,
+    threads: int | None = None,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
@@ -121,6 +126,8 @@ def augment(
     ``require_language`` keeps only the generated queries whose detected language is the
     one they were generated for (a generator asked for Telugu that wrote English is left
     out); the run summary counts what was dropped per language.
+    ``engine`` (with ``actors``, ``gpus_per_actor``, ``threads``) says where generated
+    queries not encoded before are encoded, as in :func:`pipelines.index.build_index`.
     """
     base_run = require_done(runs.get_run(store, index, kind="index"))
     gen_run = require_done(runs.get_run(store, generation_run, kind="generate"))
@@ -140,6 +147,7 @@ def augment(
         raise InputError(
             f"--alpha must lie in [0, 1] (the paper: {DEFAULT_ALPHA:g}), got {alpha:g}"
         )
+    runtime = {**base_run.params["runtime"], "engine": engine}
     params = {
         "index": base_run.name,
         "generations": gen_run.name,
@@ -149,14 +157,22 @@ def augment(
         "per_language": per_language,
         "center": center,
         "encoder": base.encoder_config,
-        "runtime": base_run.params["runtime"],
+        "runtime": runtime,
     }
     if require_language:  # absent otherwise: runs made before the option keep their identity
         _require_detected(store, gen_run)
         params["require_language"] = True
+    encoding = make_encoding(
+        EncoderConfig.from_identity(base.encoder_config, runtime),
+        engine,
+        actors=actors,
+        gpus_per_actor=gpus_per_actor,
+        threads=threads,
+    )
 
     def body(run: Run) -> dict[str, Any]:
-        return _build(store, run, base, gen_run, params, progress)
+        with encoding:
+            return _build(store, run, base, gen_run, params, encoding, progress)
 
     return run_step(
         store,
@@ -177,6 +193,7 @@ def _build(
     base: VectorSet,
     gen_run: Run,
     params: dict[str, Any],
+    encoding: Encoding,
     progress: Progress,
 ) -> dict[str, Any]:
     chosen = generations.get_generations(
@@ -189,11 +206,10 @@ def _build(
         raise InputError(
             f"generation run {gen_run.name!r} has no generated queries in the chosen languages"
         )
-    encoder = load_encoder(EncoderConfig.from_identity(base.encoder_config, params["runtime"]))
     texts = {g.id: g.text for g in chosen}
     query_vectors = cached_vectors(
         store,
-        encoder,
+        encoding,
         kind="generations",
         collection_id=base.collection_id,
         keys=[g.id for g in chosen],

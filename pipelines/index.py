@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from pipelines.encoders.base import EncoderConfig, load_encoder
+from pipelines.encoders.base import EncoderConfig
+from pipelines.encoding import make_encoding
 from pipelines.errors import InputError
 from pipelines.hub import model_source
+from pipelines.options import EngineName
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from pipelines.vectors import encode_corpus
@@ -21,10 +23,22 @@ def build_index(
     collection: str,
     encoder_config: EncoderConfig | None = None,
     *,
+    engine: EngineName = "local",
+    actors: int | None = None,
+    gpus_per_actor: float | None = None,
+    threads: int | None = None,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
-    """Encode every passage of ``collection`` with the encoder; returns the index run."""
+    """Encode every passage of ``collection`` with the encoder; returns the index run.
+
+    Args:
+        engine: ``local`` (this process) or ``ray`` (a Ray actor pool, one encoder per
+            actor); the vectors are the same, so the engine is a runtime setting of the run,
+            not part of what identifies its vectors.
+        actors, gpus_per_actor, threads: the Ray pool (default: one actor per GPU of the
+            cluster, else one CPU actor; ``threads`` CPU threads each).
+    """
     config = encoder_config or EncoderConfig()
     found = collections.get_collection(store, collection)
     count = collections.passage_count(store, found.id)
@@ -34,16 +48,24 @@ def build_index(
         )
     if config.name != "e5-small":
         model_source(config.name, "encoder")  # a typo or no network: refused before the run
-    params = {"collection": found.name, "encoder": config.identity(), "runtime": config.runtime()}
+    encoding = make_encoding(
+        config, engine, actors=actors, gpus_per_actor=gpus_per_actor, threads=threads
+    )
+    params = {
+        "collection": found.name,
+        "encoder": config.identity(),
+        "runtime": {**config.runtime(), "engine": engine},
+    }
 
     def body(run: Run) -> dict[str, Any]:
         started = time.perf_counter()
-        encoder = load_encoder(config)
-        vector_set = encode_corpus(
-            store, encoder, collection_id=found.id, run_id=run.id, progress=progress
-        )
+        with encoding:
+            vector_set = encode_corpus(
+                store, encoding, collection_id=found.id, run_id=run.id, progress=progress
+            )
         seconds = time.perf_counter() - started
         return {
+            "engine": encoding.describe(),
             "passages": vector_set.count,
             "dim": vector_set.dim,
             "path": vector_set.path,

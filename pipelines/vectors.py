@@ -6,11 +6,12 @@ a second search or another alpha in an augmentation sweep costs no encoding.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
 from pipelines.encoders.base import Encoder
+from pipelines.encoding import Encoding, TextBatch, as_encoding, batch_size
 from pipelines.progress import SILENT, Progress
 from store import collections, vectors
 from store.db import Store
@@ -20,9 +21,16 @@ TextsFor = Callable[[Sequence[int]], list[str]]
 
 
 def encode_corpus(
-    store: Store, encoder: Encoder, *, collection_id: int, run_id: int, progress: Progress = SILENT
+    store: Store,
+    encoder: Encoder | Encoding,
+    *,
+    collection_id: int,
+    run_id: int,
+    progress: Progress = SILENT,
 ) -> VectorSet:
-    """Encode every passage of a collection into the run's ``passages`` vector set."""
+    """Encode every passage of a collection into the run's ``passages`` vector set: read in
+    id order and written in that order, whichever engine encodes the batches."""
+    encoding = as_encoding(encoder)
     total = collections.passage_count(store, collection_id)
     with (
         vectors.vector_writer(
@@ -30,23 +38,29 @@ def encode_corpus(
             run_id=run_id,
             kind="passages",
             collection_id=collection_id,
-            encoder=encoder.config.name,
-            encoder_config=encoder.config.identity(),
-            dim=encoder.dim,
+            encoder=encoding.config.name,
+            encoder_config=encoding.config.identity(),
+            dim=encoding.dim,
         ) as writer,
         progress.task("encoding passages", total) as advance,
     ):
-        for batch in collections.iter_passages(store, collection_id, batch_size=256):
-            ids = [passage_id for passage_id, _, _ in batch]
-            titles = [title for _, title, _ in batch]
-            texts = [text for _, _, text in batch]
-            writer.add(ids, encoder.encode_passages(titles, texts, advance))
+        for batch, found in encoding.vectors(
+            _passage_batches(store, collection_id, batch_size(encoding.config))
+        ):
+            writer.add(batch.keys, found)
+            advance(len(batch.keys))
     return vectors.run_vector_set(store, run_id, "passages")
+
+
+def _passage_batches(store: Store, collection_id: int, size: int) -> Iterator[TextBatch]:
+    for rows in collections.iter_passages(store, collection_id, batch_size=size):
+        ids, titles, texts = (list(column) for column in zip(*rows, strict=True))
+        yield TextBatch(ids, texts, titles)
 
 
 def cached_vectors(
     store: Store,
-    encoder: Encoder,
+    encoder: Encoder | Encoding,
     *,
     kind: str,
     collection_id: int,
@@ -57,9 +71,12 @@ def cached_vectors(
     progress: Progress = SILENT,
 ) -> np.ndarray:
     """Query-side vectors for ``keys`` (query ids or generation ids), encoding only the
-    ones no earlier vector set of this encoder holds; new ones are saved for next time."""
+    ones no earlier vector set of this encoder holds; new ones are saved for next time.
+    An engine (:mod:`pipelines.encoding`) encodes them; given one that loads its model on
+    first use, nothing is loaded when every vector is cached."""
+    encoding = as_encoding(encoder)
     key_array = np.asarray(keys, dtype=np.uint64)
-    identity = encoder.config.identity()
+    identity = encoding.config.identity()
     previous = next(
         (
             found
@@ -67,7 +84,7 @@ def cached_vectors(
                 store,
                 kind=kind,
                 collection_id=collection_id,
-                encoder=encoder.config.name,
+                encoder=encoding.config.name,
                 source_run_id=source_run_id,
             )
             if found.encoder_config == identity
@@ -82,19 +99,30 @@ def cached_vectors(
     missing = np.setdiff1d(key_array, old_keys)
     if len(missing) == 0 and index is not None:
         return vectors.load_vectors(index, key_array)
-    with progress.task(f"encoding {kind}", len(missing)) as advance:
-        fresh = encoder.encode_queries(texts_for(missing.tolist()), advance)
-    with vectors.vector_writer(
-        store,
-        run_id=run_id,
-        kind=kind,
-        collection_id=collection_id,
-        encoder=encoder.config.name,
-        encoder_config=identity,
-        dim=encoder.dim,
-        source_run_id=source_run_id,
-    ) as writer:
+    with (
+        vectors.vector_writer(
+            store,
+            run_id=run_id,
+            kind=kind,
+            collection_id=collection_id,
+            encoder=encoding.config.name,
+            encoder_config=identity,
+            dim=encoding.dim,
+            source_run_id=source_run_id,
+        ) as writer,
+        progress.task(f"encoding {kind}", len(missing)) as advance,
+    ):
         if index is not None and len(old_keys):
             writer.add(old_keys, vectors.load_vectors(index, old_keys))
-        writer.add(missing, fresh)
+        for batch, found in encoding.vectors(
+            _query_batches(missing, texts_for, batch_size(encoding.config))
+        ):
+            writer.add(batch.keys, found)
+            advance(len(batch.keys))
         return vectors.load_vectors(writer.index, key_array)
+
+
+def _query_batches(keys: np.ndarray, texts_for: TextsFor, size: int) -> Iterator[TextBatch]:
+    for start in range(0, len(keys), size):
+        chunk = keys[start : start + size].tolist()
+        yield TextBatch(chunk, texts_for(chunk))

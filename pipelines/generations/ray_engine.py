@@ -10,12 +10,11 @@ and sampling is keyed per query, so the rows equal those of a single-process run
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
-from pipelines.errors import InputError
+from pipelines.cluster import actor_plan, connect, ray_module
 from pipelines.generations.generator import BatchOutput, QueryGenerator
 from pipelines.generations.guards import GuardCounts
 from pipelines.generations.loading import check_seq2seq
@@ -42,22 +41,10 @@ class RayEngine:
         threads: int | None,
         actors: int | None,
     ) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise InputError(
-                "--engine ray needs Ray: pip install 'xqg[ray]' (on every node of the cluster)"
-            ) from None
+        ray_module()
         check_seq2seq(settings.model, trust_remote_code=settings.trust_remote_code)
-        if not ray.is_initialized():
-            # Joins the cluster named by RAY_ADDRESS (or started on this node), else starts one.
-            ray.init(configure_logging=False, log_to_driver=False)
-        _quiet()
-        gpus = float(ray.cluster_resources().get("GPU", 0))
-        self.use_gpu = device.startswith("cuda") or (device == "auto" and gpus > 0)
-        if actors is not None and actors < 1:
-            raise InputError(f"--actors must be at least 1, got {actors}")
-        self.actors = actors or (max(1, int(gpus)) if self.use_gpu else 1)
+        gpus, self.actors = actor_plan(connect(), device, actors)
+        self.use_gpu = gpus > 0
         self.settings, self.dtype, self.threads = settings, dtype, threads
 
     def outputs(
@@ -142,13 +129,3 @@ def _load_output(payload: str) -> BatchOutput:
         data["seconds"],
         f"ray {data['device']}",
     )
-
-
-def _quiet() -> None:
-    """No Ray Data progress bars or per-dataset logs over the step's own progress bar."""
-    import ray
-
-    context = ray.data.DataContext.get_current()
-    context.enable_progress_bars = False
-    context.enable_auto_log_stats = False
-    logging.getLogger("ray.data").setLevel(logging.WARNING)

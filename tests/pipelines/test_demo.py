@@ -48,7 +48,12 @@ def test_stand_ins_cover_every_passage_once_per_language(demo_db: Path) -> None:
     assert xqg.summary["per_passage"]["min"] == xqg.summary["per_passage"]["max"] == 2
     assert xqg.summary["warnings"] == []
     # Later steps rebuild the encoder with the index's runtime settings, not defaults.
-    assert xqg.params["runtime"] == {"batch_size": 32, "device": "auto", "trust_remote_code": False}
+    assert xqg.params["runtime"] == {
+        "batch_size": 32,
+        "device": "auto",
+        "engine": "local",
+        "trust_remote_code": False,
+    }
 
 
 def test_no_held_out_question_is_ever_evaluated(demo_db: Path) -> None:

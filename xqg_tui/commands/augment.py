@@ -41,6 +41,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="drop generated queries whose detected language is not the one they were "
         "generated for (counted in the run summary)",
     )
+    context.add_encoding_engine(augment)
     augment.set_defaults(handler=cmd_augment)
 
 
@@ -59,6 +60,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
             per_language=args.per_lang,
             center=args.center,
             require_language=args.require_language,
+            **context.encoding_engine(args),
             name=args.name,
             progress=context.progress(),
         )

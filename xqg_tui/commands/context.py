@@ -6,7 +6,7 @@ import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipelines.metrics.measures import SHOWN_FIRST
 
@@ -102,3 +102,26 @@ def print_report(
     if markdown_path:
         Path(markdown_path).write_text(markdown(report), encoding="utf-8")
         out.print(f"Markdown report: {markdown_path}")
+
+
+def add_encoding_engine(parser: argparse.ArgumentParser) -> None:
+    """The options of where texts are encoded: this process or a Ray actor pool."""
+    from pipelines.options import ENGINES
+
+    group = parser.add_argument_group("engine", "where texts are encoded (vectors are the same)")
+    group.add_argument("--engine", default=ENGINES[0], choices=ENGINES, help="local or ray")
+    group.add_argument("--actors", type=int, help="Ray actors (default: one per GPU, else one)")
+    group.add_argument(
+        "--gpus-per-actor", type=float, help="GPUs of each Ray actor, e.g. 0.5 (default: 1)"
+    )
+    group.add_argument("--threads", type=int, help="CPU threads of each Ray actor (default: 1)")
+
+
+def encoding_engine(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine options of :func:`add_encoding_engine`, as keyword arguments of a step."""
+    return {
+        "engine": args.engine,
+        "actors": args.actors,
+        "gpus_per_actor": args.gpus_per_actor,
+        "threads": args.threads,
+    }

@@ -39,6 +39,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="run the model repository's own code (only for models you trust)",
     )
+    context.add_encoding_engine(index)
     index.set_defaults(handler=cmd_index)
 
 
@@ -101,7 +102,12 @@ def cmd_index(args: argparse.Namespace) -> int:
     config = _encoder_config(args)
     with context.open_store(args) as store:
         run = build_index(
-            store, args.collection, config, name=args.name, progress=context.progress()
+            store,
+            args.collection,
+            config,
+            **context.encoding_engine(args),
+            name=args.name,
+            progress=context.progress(),
         )
     context.done(
         run,

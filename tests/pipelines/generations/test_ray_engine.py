@@ -6,7 +6,6 @@ local set-up (a few seconds to start, which is why this module is kept to one ru
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +17,6 @@ from tests.pipelines.generations.conftest import SETTINGS, generated_rows
 
 # Ray Data warns about its own deprecated settings when it ships its context to workers.
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
-
-
-@pytest.fixture(scope="module")
-def local_ray() -> Iterator[Any]:
-    """A local Ray instance with two CPUs, stopped after the module."""
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
-    yield ray
-    ray.shutdown()
 
 
 def test_ray_engine_equals_the_single_process_run(
