@@ -40,17 +40,14 @@ def actor_plan(
     cluster (or per ``gpus_per_actor`` share of one) when it has GPUs, else one CPU actor.
 
     Raises:
-        InputError: ``actors`` below 1 or ``gpus_per_actor`` not in (0, 1] or above 1 and
-            whole.
+        InputError: ``actors`` below 1, or ``gpus_per_actor`` not in (0, 1] (an actor uses
+            one GPU; shares of one pack several actors on it).
     """
     if actors is not None and actors < 1:
         raise InputError(f"--actors must be at least 1, got {actors}")
-    if gpus_per_actor is not None and not (
-        0 < gpus_per_actor <= 1 or float(gpus_per_actor).is_integer()
-    ):
+    if gpus_per_actor is not None and not 0 < gpus_per_actor <= 1:
         raise InputError(
-            f"--gpus-per-actor must be a fraction of one GPU (0 < g <= 1) or a whole number, "
-            f"got {gpus_per_actor:g}"
+            f"--gpus-per-actor must be a share of one GPU (0 < g <= 1), got {gpus_per_actor:g}"
         )
     gpus = float(ray.cluster_resources().get("GPU", 0))
     use_gpu = device.startswith("cuda") or (device == "auto" and gpus > 0)

