@@ -17,7 +17,7 @@ DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
 .PHONY: install demo test lint clean bench-eval bench-generate bench-encode
-.PHONY: bench-tui xnli-robustness stress
+.PHONY: bench-tui xnli-robustness xnli-adversarial stress
 
 install: $(STAMP)
 
@@ -60,6 +60,11 @@ bench-tui: $(STAMP)
 # The README's robustness experiment on XNLI dev (about an hour on 2 cores; not in CI).
 xnli-robustness: $(STAMP)
 	XQG_SHARED_DATA=$(SHARED) bash docs/experiments/xnli-robustness.sh
+
+# Model-aware attacks, transfer and adaptive (docs/robustness.md; LANGS=, PREMISES=,
+# BUDGET=, CANDIDATES= subset it; about an hour on 2 cores with the defaults; not in CI).
+xnli-adversarial: $(STAMP)
+	XQG_SHARED_DATA=$(SHARED) bash docs/experiments/xnli-adversarial.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check store pipelines xqg_tui tests

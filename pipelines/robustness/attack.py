@@ -25,9 +25,9 @@ from pipelines.progress import SILENT, Progress
 from pipelines.robustness.adversarial import Outcome, Settings, Target, attack
 from pipelines.robustness.moves import MOVE_FAMILIES
 from pipelines.search import INDEX_KINDS
-from pipelines.steps import require_done, run_step
-from store import collections, runs, vectors
-from store.adversarial import AdversarialRecord, add_adversarial
+from pipelines.steps import BAD_INPUT, claim_run, require_done
+from store import collections, lifecycle, runs, vectors
+from store.adversarial import AdversarialRecord, add_adversarial, get_adversarial
 from store.db import Store
 from store.records import Query, Run, VariantRecord
 
@@ -98,10 +98,15 @@ def attack_queries(
         target = load_target(store, target_run)
         donors = _donors(every)
         relevant = _relevant(store, chosen)
-        outcomes = []
-        with progress.task(f"attacking {target_run.name}", len(chosen)) as advance:
-            for begin in range(0, len(chosen), CHUNK):
-                batch = chosen[begin : begin + CHUNK]
+        done = {queries[r.query_id].original_id for r in get_adversarial(store, run.id)}
+        todo = [q for q in chosen if q.id not in done]
+        if done:
+            progress.note(
+                f"{len(done)} queries were attacked before; attacking the other {len(todo)}"
+            )
+        with progress.task(f"attacking {target_run.name}", len(todo)) as advance:
+            for begin in range(0, len(todo), CHUNK):
+                batch = todo[begin : begin + CHUNK]
                 found = [
                     attack(
                         target,
@@ -118,21 +123,25 @@ def attack_queries(
                     for q in batch
                 ]
                 _write(store, run, collection_id, batch, found, tag)
-                outcomes.extend(found)
                 advance(len(batch))
-        return _summary(chosen, outcomes, target, time.perf_counter() - started, tag)
+        return _summary(store, run, chosen, time.perf_counter() - started, tag)
 
-    return run_step(
+    queries = {q.id: q for q in every}
+    claim = claim_run(
         store,
         "attack",
         params,
-        body,
         name=name,
         default_name=f"attack{tag.replace('~', '-')}",
         parents=[("target", target_run.id)],
         collection_id=collection_id,
-        progress=progress,
+        resumable=True,
+        note=progress.note,
     )
+    if claim.reused:
+        return claim.run
+    with lifecycle.supervised(claim, discard=BAD_INPUT):
+        return claim.finish(body(claim.run))
 
 
 def _check(settings: Settings) -> None:
@@ -203,7 +212,7 @@ def _write(
     found: list[Outcome],
     tag: str,
 ) -> None:
-    with store.transaction():
+    with store.transaction():  # a query's variant and its record, or neither
         collections.add_variants(
             store,
             collection_id,
@@ -243,18 +252,20 @@ def _variant_ids(store: Store, collection_id: int, qids: list[str]) -> dict[str,
 
 
 def _summary(
-    chosen: list[Query], outcomes: list[Outcome], target: Target, seconds: float, tag: str
+    store: Store, run: Run, chosen: list[Query], seconds: float, tag: str
 ) -> dict[str, Any]:
-    before = np.array([o.clean.rank for o in outcomes])
-    after = np.array([o.scored.rank for o in outcomes])
+    """What the whole attack did, over every record of the run (a resumed run's too)."""
+    records = get_adversarial(store, run.id)
+    before = np.array([r.rank_before for r in records])
+    after = np.array([r.rank_after for r in records])
     return {
-        "queries": len(chosen),
-        "changed": sum(o.state.text != q.text for q, o in zip(chosen, outcomes, strict=True)),
-        "model_calls": target.calls,
-        "encoded": target.encoded,
+        "queries": len(records),
+        "changed": sum(r.edits > 0 for r in records),
+        "model_calls": sum(r.model_calls for r in records),
+        "encoded": sum(r.encoded for r in records),
         "left_rank_1": int(((before == 1) & (after > 1)).sum()),
         "left_top_10": int(((before <= 10) & (after > 10)).sum()),
-        "mean_edits": float(np.mean([len(o.state.moves) for o in outcomes])),
+        "mean_edits": float(np.mean([r.edits for r in records])),
         "seconds": round(seconds, 1),
         "splits": sorted({q.split + tag for q in chosen}),
     }

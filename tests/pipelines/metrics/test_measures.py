@@ -17,6 +17,7 @@ from pipelines.metrics.measures import (
     preferred,
     r_at_kt,
     report_order,
+    success,
 )
 
 
@@ -66,6 +67,14 @@ def test_names_parse_into_families_and_parameters() -> None:
     assert [r_at_kt(k).name for k in DEFAULT_KT] == ["R@0.1kt", "R@0.5kt", "R@2kt", "R@5kt"]
     assert r_at_kt(1500) == measure("R@1.5kt")
     assert confusion("contradiction") == measure("Confusion@contradiction")
+
+
+def test_success_rates_count_the_defenders_losses() -> None:
+    """Success@k: an attack's success rate, lower is better, its loss the rate's rise."""
+    assert measure("Success@10") == Measure("Success@10", "attack", cutoff=10) == success(10)
+    assert measure("Success@1").lower_is_better and not measure("Recall@1").lower_is_better
+    assert measure("Success@1").loss(0.25, 0.75) == 0.5
+    assert measure("Success@1").value_text(0.5) == "0.500"
 
 
 def test_scale_and_text_follow_the_family() -> None:

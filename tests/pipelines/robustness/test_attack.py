@@ -4,12 +4,15 @@ cells, and success rates with their bootstrap intervals."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from pipelines.errors import InputError
+from pipelines.progress import SILENT
 from pipelines.robustness.adversarial import Settings, attack
 from pipelines.robustness.attack import attack_queries, attack_tag, load_target
 from pipelines.robustness.evaluate import build_robustness_report
@@ -19,7 +22,7 @@ from store.adversarial import get_adversarial
 from store.collections import get_queries, qrels_for
 from store.results import get_results
 from store.runs import get_run, parent_runs
-from tests.conftest import ATTACK_SETTINGS, ATTACKED_LANGUAGES, ATTACKED_PREMISES
+from tests.conftest import ATTACK_SETTINGS, ATTACKED_LANGUAGES, ATTACKED_PREMISES, copy_database
 
 pytestmark = pytest.mark.slow
 ATTACKED = ATTACKED_PREMISES * len(ATTACKED_LANGUAGES)
@@ -164,3 +167,40 @@ def test_bad_settings_stop_before_any_work(attacked_db: Path, tmp_path: Path) ->
             attack_queries(store, "mix-base", Settings("char"))
         with pytest.raises(InputError, match="no queries to attack"):
             attack_queries(store, "base", Settings("char"), languages=["xx"])
+
+
+class StopAfterFirst:
+    """A progress sink that interrupts the step after its first chunk, as Ctrl-C would."""
+
+    @contextmanager
+    def task(self, description: str, total: int) -> Iterator[Callable[[int], None]]:
+        def advance(_: int) -> None:
+            raise KeyboardInterrupt
+
+        yield advance
+
+    def note(self, message: str) -> None:
+        self.said = message
+
+
+def test_an_interrupted_attack_resumes_without_losing_or_repeating_queries(
+    robustness_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipelines.robustness.attack as step
+
+    monkeypatch.setattr(step, "CHUNK", 1)
+    settings = Settings("char", budget=1, candidates=4)
+    options = {"languages": ["de"], "premises": 3, "name": "typo"}
+    with open_store(copy_database(robustness_db, tmp_path / "xqg.db")) as store:
+        with pytest.raises(KeyboardInterrupt):
+            attack_queries(store, "base", settings, progress=StopAfterFirst(), **options)
+        first = get_adversarial(store, get_run(store, "typo").id)
+        assert len(first) == 1 and get_run(store, "typo").status == "failed"
+        progress = StopAfterFirst()
+        progress.task = SILENT.task  # type: ignore[method-assign]
+        run = attack_queries(store, "base", settings, progress=progress, **options)
+        records = get_adversarial(store, run.id)
+    assert progress.said == "1 queries were attacked before; attacking the other 2"
+    assert run.status == "done" and len(records) == 3 == run.summary["queries"]
+    assert first[0] in records
+    assert run.summary["model_calls"] == sum(r.model_calls for r in records) == 6
