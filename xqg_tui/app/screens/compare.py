@@ -16,7 +16,7 @@ from pipelines.evaluate import build_report
 from pipelines.metrics.measures import preferred, report_order
 from store import browse, runs
 from xqg_tui.app.messages import CompareChoicesLoaded, DeltasLoaded, OpenQuery, ReportLoaded
-from xqg_tui.app.screens.base import XQGScreen
+from xqg_tui.app.screens.base import XQGScreen, plain_text, table_export
 from xqg_tui.app.widgets.language_chart import LanguageChart
 from xqg_tui.app.widgets.metrics import AVERAGE, MetricsTable
 from xqg_tui.app.widgets.nav import TopBar
@@ -25,6 +25,7 @@ from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
     from store.browse import EvaluatedRun
+    from xqg_tui.exports import ExportTable
 
 LISTED = 10
 NO_EVALUATION = (
@@ -232,6 +233,19 @@ class CompareScreen(XQGScreen):
             self.query_one(f"#{name}", QueryDeltaTable).show(found, measure or "")
             title = f"{name.capitalize()} most" if found else f"{name.capitalize()}: no query"
             self.query_one(f"#{name}-title", Static).update(title)
+
+    def export_tables(self) -> list[ExportTable]:
+        """The metrics table and the two query lists, titled as on the screen."""
+        status = plain_text(self.query_one("#compare-status", Static).content)
+        deltas = plain_text(self.query_one("#deltas-title", Static).content).split(" (Enter")[0]
+        tables = [("metrics", status)] + [
+            (name, f"{name.capitalize()} most: {deltas}") for name in ("helped", "hurt")
+        ]
+        return [
+            table_export(title, self.query_one(f"#{name}", DataTable))
+            for name, title in tables
+            if self.query_one(f"#{name}", DataTable).row_count
+        ]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Search the chosen query with the baseline's and the system's indexes."""
