@@ -79,6 +79,9 @@ def test_runs_stored_before_language_id_are_filled_in_once(xquad_store: Store) -
             "(SELECT min(id) FROM generations WHERE run_id = ?)",
             (run.id,),
         )
-    assert xquad_store.scalar(
-        "SELECT count(*) FROM generations_fts WHERE generations_fts MATCH '\"Endspiel\"'"
-    ) >= 1
+    assert (
+        xquad_store.scalar(
+            "SELECT count(*) FROM generations_fts WHERE generations_fts MATCH '\"Endspiel\"'"
+        )
+        >= 1
+    )
