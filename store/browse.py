@@ -61,14 +61,18 @@ def collections_with_counts(store: Store) -> list[CollectionInfo]:
 # --- passages -------------------------------------------------------------------------------
 
 
-def fts_query(text: str) -> str | None:
+def fts_query(text: str, *, shortest: int = 1) -> str | None:
     """A safe FTS5 query for what a user typed, or None when there is nothing to match.
 
     Each word becomes a quoted string (quotes inside doubled), so FTS5 operators and
     punctuation typed by the user are matched literally, never parsed; the last word matches
-    as a prefix while it is still being typed (no trailing space).
+    as a prefix while it is still being typed (no trailing space). Words shorter than
+    ``shortest`` characters are left out (the trigram index of generated queries matches
+    nothing shorter than 3).
     """
-    words = [word for word in text.split() if any(ch.isalnum() for ch in word)]
+    words = [
+        word for word in text.split() if any(ch.isalnum() for ch in word) and len(word) >= shortest
+    ]
     if not words:
         return None
     quoted = ['"' + word.replace('"', '""') + '"' for word in words]
@@ -90,6 +94,10 @@ class PassageListing:
     total: int
     first_id: int
     contiguous: bool
+    # Match the generated queries of the passages (in this language only, if given) instead
+    # of their title and text.
+    in_generations: bool = False
+    language: str | None = None
 
 
 class PassageLine(NamedTuple):
@@ -111,9 +119,35 @@ class Passage(NamedTuple):
     text: str
 
 
-def list_passages(store: Store, collection_id: int, text_filter: str = "") -> PassageListing:
-    """Count the passages of a collection, or those matching ``text_filter`` (words, as typed)."""
-    match = fts_query(text_filter)
+# Passages with a generated query that matches (:m), in one language when :l is not NULL.
+GENERATION_MATCHED = (
+    "p.collection_id = :c AND p.id IN (SELECT g.passage_id FROM generations_fts f "
+    "CROSS JOIN generations g ON g.id = f.rowid WHERE generations_fts MATCH :m "
+    "AND (:l IS NULL OR g.language = :l))"
+)
+TRIGRAM = 3
+
+
+def list_passages(
+    store: Store,
+    collection_id: int,
+    text_filter: str = "",
+    *,
+    in_generations: bool = False,
+    language: str | None = None,
+) -> PassageListing:
+    """Count the passages of a collection, or those matching ``text_filter`` (words, as
+    typed): in their title and text, or with ``in_generations`` in their generated queries
+    (of one ``language`` if given)."""
+    if in_generations:
+        match = fts_query(text_filter, shortest=TRIGRAM)
+        if match is not None:
+            total = store.scalar(
+                f"SELECT count(*) FROM passages p WHERE {GENERATION_MATCHED}",
+                {"c": collection_id, "m": match, "l": language},
+            )
+            return PassageListing(collection_id, match, int(total), 0, False, True, language)
+    match = None if in_generations else fts_query(text_filter)
     if match is None:
         # The count reads the (collection, docid) index; "+collection_id" keeps that index
         # out of min/max, which then read the first and last rows of the primary key.
@@ -137,7 +171,18 @@ def passage_page(
 ) -> list[PassageLine]:
     """``limit`` rows of a listing from position ``offset`` (0-based)."""
     columns = "p.id, p.docid, p.title, substr(p.text, 1, ?)"
-    if listing.match is not None:
+    if listing.in_generations and listing.match is not None:
+        rows = store.execute(
+            f"SELECT {columns.replace('?', ':n')} FROM passages p WHERE {GENERATION_MATCHED} "
+            "ORDER BY p.id LIMIT :limit OFFSET :offset",
+            {
+                **_generation_parameters(listing),
+                "n": PREVIEW_CHARS,
+                "limit": limit,
+                "offset": offset,
+            },
+        ).fetchall()
+    elif listing.match is not None:
         rows = store.execute(
             f"SELECT {columns} FROM {MATCHED} WHERE passages_fts MATCH ? "
             "AND p.collection_id = ? ORDER BY f.rowid LIMIT ? OFFSET ?",
@@ -160,6 +205,13 @@ def passage_page(
 
 def passage_position(store: Store, listing: PassageListing, passage_id: int) -> int | None:
     """Position of a passage in a listing, or None when the listing does not hold it."""
+    if listing.in_generations and listing.match is not None:
+        before, inside = store.execute(
+            "SELECT count(*) FILTER (WHERE p.id < :p), count(*) FILTER (WHERE p.id = :p) "
+            f"FROM passages p WHERE {GENERATION_MATCHED}",
+            {**_generation_parameters(listing), "p": passage_id},
+        ).fetchone()
+        return int(before) if inside else None
     if listing.match is None:
         inside = store.scalar(
             "SELECT count(*) FROM passages WHERE id = ? AND collection_id = ?",
@@ -181,6 +233,20 @@ def passage_position(store: Store, listing: PassageListing, passage_id: int) -> 
         (passage_id, passage_id, listing.match, listing.collection_id),
     ).fetchone()
     return int(before) if inside else None
+
+
+def _generation_parameters(listing: PassageListing) -> dict[str, object]:
+    return {"c": listing.collection_id, "m": listing.match, "l": listing.language}
+
+
+def generation_languages(store: Store) -> list[str]:
+    """The languages finished generation runs asked for (from their summaries), sorted."""
+    found: set[str] = set()
+    for (summary,) in store.execute(
+        "SELECT summary FROM runs WHERE kind = 'generate' AND status = 'done'"
+    ):
+        found.update(json.loads(summary).get("per_language", {}))
+    return sorted(found)
 
 
 def get_passage(store: Store, passage_id: int) -> Passage | None:

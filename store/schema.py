@@ -277,10 +277,17 @@ ALTER TABLE vector_sets ADD COLUMN keys_sha256 TEXT;
 
 # The language a detector finds in each generated query and its confidence (0 to 1), so that
 # a generator asked for Telugu that writes English can be seen and filtered. Rows stored
-# before this migration hold NULL until `xqg generate languages RUN` fills them.
+# before this migration hold NULL until `xqg generate languages RUN` fills them; filling
+# them must not rewrite the full-text index, so its update trigger now fires on text only.
 MIGRATION_7 = """
 ALTER TABLE generations ADD COLUMN detected_language TEXT;
 ALTER TABLE generations ADD COLUMN language_confidence REAL;
+DROP TRIGGER generations_au;
+CREATE TRIGGER generations_au AFTER UPDATE OF text ON generations
+WHEN old.run_id IN (SELECT run_id FROM generations_indexed) BEGIN
+    INSERT INTO generations_fts(generations_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO generations_fts(rowid, text) VALUES (new.id, new.text);
+END;
 """
 
 # A model-aware attack's adversarial queries are query variants (``queries.original_id``);

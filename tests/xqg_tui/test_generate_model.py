@@ -107,6 +107,14 @@ def test_generate_prints_a_summary_and_records_the_run(
     done = r"passages: done, 40/40 \(100%\), [\d,.]+/s, 360 queries \([\d,.]+/s\) in [\d.]+ s"
     assert re.search(done, shown.err)
     assert len(_rows(db, "g")) == 360
+    # Every stored query carries the language detected in it (the tiny model writes noise:
+    # which language it is does not matter here, that it was detected does).
+    with open_store(db) as store:
+        detected = store.execute(
+            "SELECT detected_language, language_confidence FROM generations"
+        ).fetchall()
+    assert len(detected) == 360
+    assert all(language and 0.0 <= confidence <= 1.0 for language, confidence in detected)
 
 
 def test_export_and_import_round_trip_on_the_command_line(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import work
@@ -24,6 +25,7 @@ from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.screens.help import COMMON_KEYS, HelpScreen, Section, binding_rows
 from xqg_tui.app.screens.passages import PassagesScreen
 from xqg_tui.app.widgets.passage_list import PassageList
+from xqg_tui.exports import ExportTable, Format, to_markdown, write_export
 
 if TYPE_CHECKING:
     from xqg_tui.app.engine import SearchEngine
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 
 WARM_UP_AFTER_S = 0.5
+EXPORTS: tuple[tuple[Format, str], ...] = (("tsv", "TSV"), ("md", "Markdown"))
 
 
 def _mode(entry: ScreenEntry) -> Callable[[], Screen[None]]:
@@ -68,10 +71,14 @@ class XQGApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, library: Library, *, deterministic: bool = False) -> None:
+    def __init__(
+        self, library: Library, *, deterministic: bool = False, export_folder: Path | None = None
+    ) -> None:
         super().__init__()
         self.library = library
         self.deterministic = deterministic
+        # Where "Export view" writes its files (default: the folder the app started in).
+        self.export_folder = export_folder or Path.cwd()
         self._engine: SearchEngine | None = None
         self._engine_lock = threading.Lock()
 
@@ -139,6 +146,17 @@ class XQGApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Toggle dark/light theme", "Switch theme", self.action_toggle_theme)
         yield SystemCommand("Show keys (help)", "Every key of the app", self.action_help)
+        for kind, name in EXPORTS:
+            yield SystemCommand(
+                f"Export view as {name}",
+                f"Write the tables of this screen to a .{kind} file in {self.export_folder}",
+                partial(self.export_view, screen, kind),
+            )
+        yield SystemCommand(
+            "Copy view to the clipboard (Markdown)",
+            "The tables of this screen, where the terminal allows (OSC 52)",
+            partial(self.copy_view, screen),
+        )
         for name, screen_class in screen_classes().items():
             title = screen_class.TITLE
             yield SystemCommand(
@@ -151,6 +169,36 @@ class XQGApp(App[None]):
                         f"On the {title} screen ({self.get_key_display(binding)})",
                         partial(self._go, name, binding.action),
                     )
+
+    def _view(self, screen: Screen[object]) -> list[ExportTable]:
+        tables = screen.export_tables() if isinstance(screen, XQGScreen) else []
+        if not tables:
+            self.notify("Nothing to export on this screen yet.", severity="warning")
+        return tables
+
+    def export_view(self, screen: Screen[object], kind: Format) -> Path | None:
+        """Write what ``screen`` shows (search results, compare table, query lists) to a
+        TSV or Markdown file; returns its path (None when the screen shows no table)."""
+        tables = self._view(screen)
+        if not tables:
+            return None
+        try:
+            path = write_export(tables, kind, self.export_folder, str(getattr(screen, "NAME", "")))
+        except OSError as error:
+            self.notify(f"Could not write the export: {error}", severity="error", markup=False)
+            return None
+        self.notify(f"Wrote {len(tables)} table(s) to {path}", markup=False)
+        return path
+
+    def copy_view(self, screen: Screen[object]) -> None:
+        """Copy what ``screen`` shows as Markdown tables to the clipboard (OSC 52: where
+        the terminal allows it)."""
+        tables = self._view(screen)
+        if tables:
+            self.copy_to_clipboard(to_markdown(tables))
+            self.notify(
+                f"Copied {len(tables)} table(s) as Markdown (if your terminal allows OSC 52)"
+            )
 
     async def _go(self, name: str, action: str | None = None) -> None:
         await self.switch_mode(name)

@@ -71,3 +71,17 @@ def test_runs_stored_before_language_id_are_filled_in_once(xquad_store: Store) -
     assert _stored(xquad_store, run.id) == detected
     assert [a.undetected for a in agreement] == [0, 0]
     assert detect_run_languages(xquad_store, run.id) == agreement  # nothing left to do
+    # The full-text index still matches the texts (an update of the language leaves it be).
+    xquad_store.execute("INSERT INTO generations_fts(generations_fts) VALUES ('integrity-check')")
+    with xquad_store.transaction():
+        xquad_store.execute(
+            "UPDATE generations SET text = 'Wer gewann das Endspiel?' WHERE id = "
+            "(SELECT min(id) FROM generations WHERE run_id = ?)",
+            (run.id,),
+        )
+    assert (
+        xquad_store.scalar(
+            "SELECT count(*) FROM generations_fts WHERE generations_fts MATCH '\"Endspiel\"'"
+        )
+        >= 1
+    )

@@ -141,3 +141,28 @@ async def test_marks_follow_the_newest_evaluations_test_and_correction(
         assert (report.test, report.correction) == ("wilcoxon", "bh")
         legend = app.screen.query_one("#compare-legend", Static)
         assert "Wilcoxon signed-rank" in shown(legend) and "Benjamini-Hochberg" in shown(legend)
+
+
+@synchronous
+async def test_the_language_filter_keeps_one_language_and_its_queries(
+    app_db: Path, make_app: MakeApp
+) -> None:
+    messages: list[Message] = []
+    app = make_app(app_db)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await pilot.press("3")
+        await wait_until(pilot, lambda: bool(posted(messages, DeltasLoaded)))
+        table = app.screen.query_one(MetricsTable)
+        every = {row[0]: row for row in table_rows(table)}
+        assert list(every) == ["de", "en", "es", "avg"]
+        language = app.screen.query_one("#compare-language", Select)
+        assert [value for _, value in language._options] == ["all", "de", "en", "es"]
+        language.value = "es"
+        await wait_until(pilot, lambda: [row[0] for row in table_rows(table)] == ["es", "avg"])
+        assert table_rows(table) == [every["es"], every["avg"]]
+        await wait_until(pilot, lambda: posted(messages, DeltasLoaded)[-1].language == "es")
+        await pilot.press("m")  # another measure keeps the filter
+        await wait_until(pilot, lambda: posted(messages, ReportLoaded)[-1].measure == "nDCG@10")
+        await wait_until(pilot, lambda: [row[0] for row in table_rows(table)] == ["es", "avg"])
+        language.value = "all"
+        await wait_until(pilot, lambda: len(table_rows(table)) == 4)

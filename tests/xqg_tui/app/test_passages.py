@@ -174,3 +174,43 @@ async def test_jump_to_a_docid_and_see_its_generated_queries(
         await pilot.press("g", *"no-such-docid", "enter")
         await pilot.pause(0.3)
         assert "Super_Bowl_50#3" in shown(header)
+
+
+def _with_generation(path: Path, like: str, language: str | None) -> list[str]:
+    """Docids (in id order) of the passages with a generated query containing ``like``."""
+    with open_store(path, create=False) as store:
+        rows = store.execute(
+            "SELECT DISTINCT p.docid, p.id FROM passages p JOIN generations g ON g.passage_id = "
+            "p.id WHERE g.text LIKE ? AND (? IS NULL OR g.language = ?) ORDER BY p.id",
+            (f"%{like}%", language, language),
+        ).fetchall()
+    return [docid for docid, _ in rows]
+
+
+@synchronous
+async def test_the_filter_searches_generated_queries_in_one_language(
+    app_db: Path, make_app: MakeApp
+) -> None:
+    # "der" is in German questions (and a few Spanish ones: "poder", "derecho").
+    anywhere = _with_generation(app_db, "der", None)
+    spanish = _with_generation(app_db, "der", "es")
+    assert 0 < len(spanish) < len(anywhere) < 40
+    app = make_app(app_db)
+    async with app.run_test(size=SIZE) as pilot:
+        count = app.screen.query_one("#passage-count", Static)
+        await wait_until(pilot, lambda: shown(count) == "40 passages")
+        app.screen.query_one("#filter-in", Select).value = "generations"
+        await pilot.press("slash", *"der")
+        await wait_until(pilot, lambda: shown(count) == f"{len(anywhere)} of 40 match")
+        passages = app.screen.query_one(PassageList)
+        assert [passages._line(i).docid for i in range(passages.total)] == anywhere
+        language = app.screen.query_one("#generation-language", Select)
+        assert [value for _, value in language._options] == ["all", "de", "es"]
+        language.value = "es"
+        await wait_until(pilot, lambda: shown(count) == f"{len(spanish)} of 40 match")
+        assert [passages._line(i).docid for i in range(passages.total)] == spanish
+        # The passage beside the list shows its Spanish generated queries only.
+        generations = app.screen.query_one("#generations", Static)
+        await wait_until(pilot, lambda: "queries in 1 languages" in shown(generations))
+        app.screen.query_one("#filter-in", Select).value = "passages"
+        await wait_until(pilot, lambda: not shown(count).endswith(f"{len(spanish)} of 40 match"))

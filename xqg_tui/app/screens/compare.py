@@ -3,6 +3,7 @@ xQG helped and hurt most in the chosen language."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -16,7 +17,7 @@ from pipelines.evaluate import build_report
 from pipelines.metrics.measures import preferred, report_order
 from store import browse, runs
 from xqg_tui.app.messages import CompareChoicesLoaded, DeltasLoaded, OpenQuery, ReportLoaded
-from xqg_tui.app.screens.base import XQGScreen
+from xqg_tui.app.screens.base import XQGScreen, plain_text, table_export
 from xqg_tui.app.widgets.language_chart import LanguageChart
 from xqg_tui.app.widgets.metrics import AVERAGE, MetricsTable
 from xqg_tui.app.widgets.nav import TopBar
@@ -25,8 +26,10 @@ from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
     from store.browse import EvaluatedRun
+    from xqg_tui.exports import ExportTable
 
 LISTED = 10
+ALL_LANGUAGES = "all"
 NO_EVALUATION = (
     "No evaluated search runs yet: run `xqg evaluate BASELINE_SEARCH XQG_SEARCH` "
     "(or `xqg demo`), then compare them here."
@@ -57,6 +60,7 @@ class CompareScreen(XQGScreen):
         self._focus_system = 0
         self._report_runs: list[int] = []
         self._statistics: dict[str, Any] = {}
+        self._report: ReportLoaded | None = None
 
     def compose(self) -> ComposeResult:
         """Run choosers on the left; table, chart and query lists on the right."""
@@ -69,6 +73,13 @@ class CompareScreen(XQGScreen):
                 yield SelectionList[int](id="systems")
                 yield Static("Measure", classes="side-title")
                 yield Select[str]([], prompt="measure", id="measure", allow_blank=True)
+                yield Static("Languages", classes="side-title")
+                yield Select[str](
+                    [("all languages", ALL_LANGUAGES)],
+                    value=ALL_LANGUAGES,
+                    allow_blank=False,
+                    id="compare-language",
+                )
                 yield Static("", id="compare-legend")
             with Vertical(id="compare-main"):
                 yield Static("Reading evaluations…", id="compare-status")
@@ -130,7 +141,11 @@ class CompareScreen(XQGScreen):
                     picker.add_option((literal(run.name, one_line=True), run.id, run.id in picked))
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """Another baseline or measure."""
+        """Another baseline, measure or language."""
+        if event.select.id == "compare-language":
+            if self._report is not None:
+                self._show_report(self._report)
+            return
         if event.select.id == "baseline" and isinstance(event.value, int):
             picked = list(self.query_one("#systems", SelectionList).selected)
             self._offer_systems(event.value, picked or [r for r in self._runs if r != event.value])
@@ -169,9 +184,30 @@ class CompareScreen(XQGScreen):
 
     def on_report_loaded(self, message: ReportLoaded) -> None:
         """Fill the table and the chart; list the queries of the chosen language."""
+        self._report = message
+        self._offer_languages(message.report.languages)
+        self._show_report(message)
+
+    def _offer_languages(self, languages: list[str]) -> None:
+        """The report's languages for the language filter (the choice kept when it stays)."""
+        chooser = self.query_one("#compare-language", Select)
+        chosen = chooser.value
+        with self.prevent(Select.Changed):
+            chooser.set_options(
+                [("all languages", ALL_LANGUAGES)]
+                + [(literal(code, one_line=True), code) for code in languages]
+            )
+            chooser.value = chosen if chosen in languages else ALL_LANGUAGES
+
+    def _show_report(self, message: ReportLoaded) -> None:
+        """The table and chart for the chosen languages (avg stays the pooled average)."""
         report = message.report
-        self.query_one(MetricsTable).show(report, message.measure)
-        self.query_one(LanguageChart).show(report, message.measure)
+        chosen = self.query_one("#compare-language", Select).value
+        shown = report
+        if chosen != ALL_LANGUAGES and chosen in report.languages:
+            shown = replace(report, languages=[str(chosen)])
+        self.query_one(MetricsTable).show(shown, message.measure)
+        self.query_one(LanguageChart).show(shown, message.measure)
         warnings = " ".join(report.warnings)
         self._status(
             f"{report.baseline} vs {', '.join(report.runs[1:])} · {message.measure}"
@@ -232,6 +268,19 @@ class CompareScreen(XQGScreen):
             self.query_one(f"#{name}", QueryDeltaTable).show(found, measure or "")
             title = f"{name.capitalize()} most" if found else f"{name.capitalize()}: no query"
             self.query_one(f"#{name}-title", Static).update(title)
+
+    def export_tables(self) -> list[ExportTable]:
+        """The metrics table and the two query lists, titled as on the screen."""
+        status = plain_text(self.query_one("#compare-status", Static).content)
+        deltas = plain_text(self.query_one("#deltas-title", Static).content).split(" (Enter")[0]
+        tables = [("metrics", status)] + [
+            (name, f"{name.capitalize()} most: {deltas}") for name in ("helped", "hurt")
+        ]
+        return [
+            table_export(title, self.query_one(f"#{name}", DataTable))
+            for name, title in tables
+            if self.query_one(f"#{name}", DataTable).row_count
+        ]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Search the chosen query with the baseline's and the system's indexes."""

@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Select, Static
 
 from store import browse
-from store.browse import CollectionInfo, Passage, PassageListing
+from store.browse import CollectionInfo, Passage, PassageGenerations, PassageListing
 from xqg_tui.app.messages import (
     CollectionsLoaded,
     ListingLoaded,
@@ -25,6 +25,9 @@ from xqg_tui.app.widgets.passage_list import PassageList
 from xqg_tui.app.widgets.passage_view import PassageView
 from xqg_tui.literal import literal, visible
 
+# What the filter box matches: the passages' title and text, or their generated queries.
+FILTER_TARGETS = [("in passages", "passages"), ("in generated queries", "generations")]
+ALL_LANGUAGES = "all"
 NO_PASSAGES = (
     "This database holds no passages yet. Add some with `xqg ingest xquad DIR` "
     "(or run `xqg demo`), then open it again."
@@ -50,12 +53,21 @@ class PassagesScreen(XQGScreen):
         super().__init__()
         self._collections: list[CollectionInfo] = []
         self._collection_id: int | None = None
+        self._language: str | None = None
+        self._in_generations = False
 
     def compose(self) -> ComposeResult:
         """Filter bar, list and passage side by side."""
         yield TopBar(self.NAME, self.xqg.library.path.name)
         with Horizontal(id="passages-bar", classes="bar"):
             yield Input(placeholder="Filter passages (full text, as you type)", id="filter")
+            yield Select[str](FILTER_TARGETS, value="passages", allow_blank=False, id="filter-in")
+            yield Select[str](
+                [("all languages", ALL_LANGUAGES)],
+                value=ALL_LANGUAGES,
+                allow_blank=False,
+                id="generation-language",
+            )
             yield Select[int]([], prompt="collection", id="collection")
             yield Static("", id="passage-count")
         with Horizontal(id="passages-body"):
@@ -73,7 +85,20 @@ class PassagesScreen(XQGScreen):
 
     @work(thread=True, exclusive=True, group="collections")
     def _read_collections(self) -> None:
-        self.post_message(CollectionsLoaded(self.xqg.library.read(browse.collections_with_counts)))
+        library = self.xqg.library
+        languages = library.read(browse.generation_languages)
+        self.app.call_from_thread(self._offer_languages, languages)
+        self.post_message(CollectionsLoaded(library.read(browse.collections_with_counts)))
+
+    def _offer_languages(self, languages: list[str]) -> None:
+        """The languages of the generated queries, for the language filter."""
+        chooser = self.query_one("#generation-language", Select)
+        with chooser.prevent(Select.Changed):
+            chooser.set_options(
+                [("all languages", ALL_LANGUAGES)]
+                + [(literal(code, one_line=True), code) for code in languages]
+            )
+            chooser.value = ALL_LANGUAGES
 
     def on_collections_loaded(self, message: CollectionsLoaded) -> None:
         """Offer the collections; an empty database gets a message instead of a list."""
@@ -95,10 +120,24 @@ class PassagesScreen(XQGScreen):
         self._read_listing(self._collection_id, self.query_one("#filter", Input).value)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """Another collection was chosen."""
+        """Another collection, filter target or language was chosen."""
         if event.select.id == "collection" and isinstance(event.value, int):
             self._collection_id = event.value
-            self._read_listing(event.value, self.query_one("#filter", Input).value)
+        elif event.select.id == "filter-in":
+            self._in_generations = event.value == "generations"
+        elif event.select.id == "generation-language":
+            self._language = None if event.value == ALL_LANGUAGES else str(event.value)
+            self._reshow_passage()
+        else:
+            return
+        if self._collection_id is not None:
+            self._read_listing(self._collection_id, self.query_one("#filter", Input).value)
+
+    def _reshow_passage(self) -> None:
+        """Show the highlighted passage again (with the generated queries of the language)."""
+        line = self.query_one(PassageList).highlighted
+        if line is not None:
+            self._read_passage(line.id)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Filter as the user types."""
@@ -113,7 +152,13 @@ class PassagesScreen(XQGScreen):
     @work(thread=True, exclusive=True, group="listing")
     def _read_listing(self, collection_id: int, text: str, passage_id: int | None = None) -> None:
         library = self.xqg.library
-        listing = library.read(browse.list_passages, collection_id, text)
+        listing = library.read(
+            browse.list_passages,
+            collection_id,
+            text,
+            in_generations=self._in_generations,
+            language=self._language,
+        )
         cursor = 0
         if passage_id is not None:
             cursor = library.read(browse.passage_position, listing, passage_id) or 0
@@ -146,7 +191,17 @@ class PassagesScreen(XQGScreen):
         worker replaced by a newer one still reports)."""
         line = self.query_one(PassageList).highlighted
         if line is not None and line.id == message.passage.id:
-            self.query_one(PassageView).show(message.passage, message.generations)
+            groups = message.generations
+            if self._language is not None:
+                groups = [
+                    PassageGenerations(
+                        g.run_id,
+                        g.run_name,
+                        {k: v for k, v in g.by_language.items() if k == self._language},
+                    )
+                    for g in groups
+                ]
+            self.query_one(PassageView).show(message.passage, groups)
 
     def open_passage(self, passage_id: int) -> None:
         """Select a passage (from another screen), clearing the filter."""

@@ -28,6 +28,7 @@ from xqg_tui.app.rankings import Ranking, SearchOutcome
 from xqg_tui.app.screens.base import XQGScreen
 from xqg_tui.app.widgets.nav import TopBar
 from xqg_tui.app.widgets.ranking import RankingColumn
+from xqg_tui.exports import ExportTable
 from xqg_tui.literal import literal
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class SearchScreen(XQGScreen):
         self._languages: list[str] = []
         self._pending: tuple[str, str, Sequence[int]] | None = None
         self._started = 0.0
+        self._outcome: SearchOutcome | None = None
 
     def compose(self) -> ComposeResult:
         """Query bar, index picker, status and the rankings."""
@@ -198,6 +200,7 @@ class SearchScreen(XQGScreen):
     async def on_search_finished(self, message: SearchFinished) -> None:
         """Show the rankings side by side; time the round trip once they are drawn."""
         outcome = message.outcome
+        self._outcome = outcome
         answers = tuple(a for query in outcome.known for a in query.answers)
         self.query_one("#known-question", Static).update(_known_text(outcome))
         await self._columns(outcome.rankings, answers)
@@ -229,6 +232,32 @@ class SearchScreen(XQGScreen):
         if isinstance(self.focused, Input):
             self.action_focus_results()
         self.post_message(SearchRendered(outcome, total))
+
+    def export_tables(self) -> list[ExportTable]:
+        """The shown rankings: one table per index with rank, change against the baseline,
+        docid, title, score and whether the passage is relevant."""
+        outcome = self._outcome
+        if outcome is None:
+            return []
+        header = ["rank", "baseline rank", "docid", "title", "score", "relevant"]
+        return [
+            ExportTable(
+                f"{ranking.name}: {outcome.text} ({outcome.language or 'language unknown'})",
+                header,
+                [
+                    [
+                        str(hit.rank),
+                        "" if hit.baseline_rank is None else str(hit.baseline_rank),
+                        hit.docid,
+                        hit.title,
+                        f"{hit.score:.4f}",
+                        "yes" if hit.relevant else "",
+                    ]
+                    for hit in ranking.hits
+                ],
+            )
+            for ranking in outcome.rankings
+        ]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Open the chosen result on the Passages screen."""
