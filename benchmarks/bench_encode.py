@@ -15,7 +15,7 @@ picks here. Each row prints as ``ROW benchmark | xqg | alternative | ratio | ide
 for ``make bench``'s table; ``--profile`` adds the torch profiler's top operators of one
 batch on each side.
 
-    python benchmarks/bench_encode.py [--quick] [--passages 192] [--queries 1536] [--rounds 3]
+    python benchmarks/bench_encode.py [--quick] [--passages 96] [--queries 768] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -82,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--model", help="a converted e5-small folder (default: converted here into a temp dir)"
     )
-    parser.add_argument("--passages", type=int, default=192)
-    parser.add_argument("--queries", type=int, default=1536)
+    parser.add_argument("--passages", type=int, default=96)
+    parser.add_argument("--queries", type=int, default=768)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")

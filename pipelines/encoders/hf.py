@@ -23,7 +23,8 @@ class HFEncoder:
     def __init__(self, config: EncoderConfig, *, loaded: tuple[Any, Any] | None = None) -> None:
         """Load the model a config names; or, with ``loaded=(tokenizer, model)``, encode with
         a model already in memory (used as it is: its device, dtype and mode are the
-        caller's, e.g. a model being trained)."""
+        caller's, e.g. a model being trained; a float32 CPU model in eval mode, outside
+        autocast, takes the fused forward with its current weights, as an index would)."""
         import torch
 
         self.config = config
@@ -31,8 +32,16 @@ class HFEncoder:
         self.autocast = False
         if loaded is not None:
             self.tokenizer, self.model = loaded
-            self.device = next(self.model.parameters()).device
+            first = next(self.model.parameters())
+            self.device = first.device
             self.dim = int(self.model.config.hidden_size)
+            if (
+                first.dtype == torch.float32
+                and not self.model.training
+                and not torch.is_autocast_enabled(self.device.type)
+                and supports_fused(self.model, self.device)
+            ):
+                self.fused = FusedBert(self.model, torch.float32)
             return
         self.device = _device(config.device, torch)
         self.tokenizer, model = load_pretrained(

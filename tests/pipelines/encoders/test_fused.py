@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from pipelines.encoders.base import EncoderConfig
 from pipelines.encoders.hf import HFEncoder
@@ -66,12 +67,21 @@ def test_sorted_batches_equal_one_text_at_a_time(fp32: HFEncoder, passages: list
     batched = fp32.encode_passages([""] * len(passages), passages, steps.append)
     assert steps == [4, 4, 4, 4, 2]
     # The reference: transformers' own forward (no fused kernels), one passage at a time.
-    plain = HFEncoder(fp32.config, loaded=(fp32.tokenizer, fp32.model))
-    assert plain.fused is None
-    alone = np.concatenate([plain.encode_passages([""], [text]) for text in passages])
+    alone = np.concatenate([_transformers_forward(fp32, text) for text in passages])
     np.testing.assert_allclose(batched, alone, atol=ATOL, rtol=ATOL)
     # Row i is passage i: each differs from its neighbours.
     assert np.all(np.sum(batched[1:] * batched[:-1], axis=1) < 0.99)
+
+
+def _transformers_forward(encoder: HFEncoder, text: str) -> np.ndarray:
+    """The unit mean-pooled last hidden state of one passage through ``model(**inputs)``."""
+    inputs = encoder.tokenizer(
+        ["passage: " + text], truncation=True, max_length=128, return_tensors="pt"
+    )
+    with torch.inference_mode():
+        hidden = encoder.model(**inputs).last_hidden_state[0]
+    pooled = hidden.mean(dim=0)
+    return (pooled / pooled.norm()).numpy()[None]
 
 
 def test_queries_keep_the_input_order(fp32: HFEncoder, shared_data: Path) -> None:
