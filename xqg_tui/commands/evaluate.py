@@ -23,6 +23,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     evaluate.add_argument("runs", nargs="+", metavar="RUN", help="search runs; first = baseline")
     evaluate.add_argument("--kt", default=listed(DEFAULT_KT), help="R@kt token budgets")
     evaluate.add_argument("--measures", default=listed(DEFAULT_MEASURES))
+    evaluate.add_argument(
+        "--complete",
+        action="store_true",
+        help="judged queries without results score 0 in qrels measures (trec_eval -c); by "
+        "default they are left out of the means, as trec_eval leaves them",
+    )
     report_files.add_statistics_options(evaluate)
     report_files.add_output_options(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
@@ -45,6 +51,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             test=args.test,
             correction=args.correction,
             alpha=args.level,
+            complete=args.complete,
             progress=context.progress(),
         )
     report_files.show_report(report, args)
