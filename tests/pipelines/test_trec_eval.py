@@ -113,3 +113,21 @@ def test_tie_heavy_runs_score_as_pytrec_eval(store: Store, tmp_path: Path, seed:
     for name, trec_name in ours.items():
         total = sum(v[trec_name] for v in expected.values())
         assert complete.metrics["tied"]["en"][name] == pytest.approx(total / 40)
+
+
+def test_defaults_measure_what_the_collection_holds_and_say_what_it_lacks(
+    store: Store, tmp_path: Path
+) -> None:
+    _collection(store, ["d1", "d2", "d3", "d4"], HAND_QRELS)
+    path = tmp_path / "tied.trec"
+    path.write_text(HAND_RUN, encoding="utf-8")
+    import_run(store, path, name="docno")
+    # No answer strings: no R@kt by default, so no Punkt is needed for MRR@10.
+    report = evaluate(store, ["docno"], measures=["MRR@10"])
+    assert report.measures == ["MRR@10"] and report.warnings == []
+    # R@kt asked for: said in words, not a table of dashes.
+    asked = evaluate(store, ["docno"], measures=["MRR@10"], kt=[2000])
+    assert asked.warnings[0] == (
+        "collection 'ties' has no answers (answer strings), so R@2kt has no values; ingest "
+        "them or ask for other measures with --measures/--kt"
+    )
