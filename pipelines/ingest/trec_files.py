@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipelines.errors import InputError
-from pipelines.ingest.records import require_file, text_lines
+from pipelines.ingest.records import Dataset, require_file, text_lines
 from pipelines.languages import LANGUAGE_NAMES
-from store.records import QrelRecord
+from store.records import QrelRecord, QueryRecord
 
 UNDETERMINED = "und"
 QRELS_LAYOUT = "qid Q0 docid relevance"
@@ -102,3 +102,27 @@ def query_languages(
         for qid in read_topics(path)
     }
     return {qid: by_file.get(qid) or language_of_qid(qid) or fallback for qid in qids}
+
+
+def read_trec(qrels: str | Path, topics: Iterable[str | Path], source: str = "trec") -> Dataset:
+    """Topics as queries (languages as :func:`query_languages` finds them) and their qrels,
+    for a collection whose passages are stored already (MIRACL: ``source="miracl"``).
+
+    Raises:
+        InputError: a bad line, or a judged qid that no topics file holds.
+    """
+    topics = [Path(path) for path in topics]
+    texts = {qid: text for path in topics for qid, text in read_topics(path).items()}
+    judgements = read_qrels(qrels)
+    missing = next((r.qid for r in judgements if r.qid not in texts), None)
+    if missing is not None:
+        raise InputError(
+            f"judged qid {missing!r} is in no topics file (e.g. {next(iter(texts))!r} is); "
+            "give the topics file of these qrels with --topics",
+            qrels,
+        )
+    languages = query_languages(texts, topics, qrels)
+    dataset = Dataset(source=source, files=[str(qrels), *map(str, topics)])
+    dataset.queries = [QueryRecord(qid, languages[qid], text) for qid, text in texts.items()]
+    dataset.qrels = judgements
+    return dataset
