@@ -40,7 +40,7 @@ from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from store import collections, results, runs
 from store.db import Store
-from store.records import Collection, Run
+from store.records import Collection, Query, Run
 
 RunFormat = Literal["trec", "tevatron"]
 FIELDS: dict[int, RunFormat] = {6: "trec", 3: "tevatron"}
@@ -233,8 +233,10 @@ def _map(
 ) -> tuple[dict[int, results.Ranked], dict[str, Any]]:
     """Each known query's ranking (unknown docids as None, in place), and a summary that
     counts the lines that do not map."""
-    queries = {q.qid: q for q in collections.get_queries(store, target.id)}
+    stored = collections.get_queries(store, target.id)
+    queries = _query_ids(stored)
     passages = collections.passage_ids_by_docid(store, target.id)
+    valid = (stored[0].qid if stored else "", next(iter(passages), ""))
     unknown_qids, unknown_docids = Unmapped(), Unmapped()
     mapped: dict[int, results.Ranked] = {}
     languages: Counter[str] = Counter()
@@ -259,9 +261,24 @@ def _map(
         "per_language": dict(sorted(languages.items())),
         "unknown_qids": unknown_qids.summary(),
         "unknown_docids": unknown_docids.summary(),
-        "warnings": _warnings(target, unknown_qids, unknown_docids),
+        "warnings": _warnings(target, unknown_qids, unknown_docids, valid),
+        "valid_examples": {"qid": valid[0], "docid": valid[1]},
     }
     return mapped, summary
+
+
+def _query_ids(stored: list[Query]) -> dict[str, Query]:
+    """Stored qids, and the source ids behind them: a ``<id>-<lang>`` qid (XOR-TyDi's and
+    XQuAD's questions as xqg stores them) is also found by ``<id>`` when no other language
+    shares that id (parallel XQuAD questions do: those need the full qid)."""
+    by_source: dict[str, list[Query]] = {}
+    for query in stored:
+        source, dash, language = query.qid.rpartition("-")
+        if dash and language == query.language:
+            by_source.setdefault(source, []).append(query)
+    found = {source: queries[0] for source, queries in by_source.items() if len(queries) == 1}
+    found.update((query.qid, query) for query in stored)
+    return found
 
 
 def _examples(unmapped: Unmapped) -> str:
@@ -269,19 +286,22 @@ def _examples(unmapped: Unmapped) -> str:
     return ", ".join(repr(shorten(key)) for key, _ in unmapped.ids.most_common(3))
 
 
-def _warnings(target: Collection, qids: Unmapped, docids: Unmapped) -> list[str]:
+def _warnings(
+    target: Collection, qids: Unmapped, docids: Unmapped, valid: tuple[str, str]
+) -> list[str]:
+    """One sentence per kind of unknown id, each with a valid id of the collection."""
     found = []
     if qids.lines:
         found.append(
             f"{qids.lines} lines name {len(qids.ids)} qids that collection {target.name!r} does "
-            f"not hold (e.g. {_examples(qids)}); "
+            f"not hold (e.g. {_examples(qids)}; its qids look like {shorten(valid[0])!r}); "
             "those queries are not imported"
         )
     if docids.lines:
         found.append(
             f"{docids.lines} lines name {len(docids.ids)} docids that collection "
-            f"{target.name!r} does not hold (e.g. "
-            f"{_examples(docids)}); they count as retrieved and non-relevant (as trec_eval "
+            f"{target.name!r} does not hold (e.g. {_examples(docids)}; its docids look like "
+            f"{shorten(valid[1])!r}); they count as retrieved and non-relevant (as trec_eval "
             "counts them) and the passages below them keep their ranks"
         )
     return found
@@ -294,8 +314,9 @@ def _check_mapping(
         raise InputError(
             f"none of the {lines} lines names a query of collection {target.name!r} "
             f"({summary['unknown_qids']['distinct']} unknown qids, "
-            f"{summary['unknown_docids']['distinct']} unknown docids); check --collection "
-            "and that the run was made on this corpus",
+            f"{summary['unknown_docids']['distinct']} unknown docids; its qids look like "
+            f"{shorten(summary['valid_examples']['qid'])!r}); check --collection and that the "
+            "run was made on this corpus",
             path,
         )
     if strict and summary["warnings"]:

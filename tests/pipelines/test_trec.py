@@ -204,3 +204,21 @@ def test_export_writes_whole_files_or_none(demo_db: Path, tmp_path: Path) -> Non
         with pytest.raises(InputError, match="is a folder"):
             export_run(store, "demo-search-baseline", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_source_qids_map_when_one_language_holds_them_and_errors_show_a_valid_id(
+    evaluated: tuple[Store, dict[str, Run], int], tmp_path: Path
+) -> None:
+    store, _, _ = evaluated
+    # A is asked in Arabic only: its XQuAD id finds "A-ar". B is asked in Arabic and Russian:
+    # its bare id is ambiguous and stays unknown.
+    path = _write(tmp_path, f"{A}\tsb0\t2.0\n{B}\tsb0\t1.0\n", "source-ids.tsv")
+    notes = Notes()
+    run = import_run(store, path, progress=notes)
+    assert run.summary["per_language"] == {"ar": 1}
+    assert run.summary["unknown_qids"]["examples"] == [B]
+    valid = run.summary["valid_examples"]["qid"]
+    assert valid.endswith(("-ar", "-ru"))
+    assert f"its qids look like {valid!r}" in notes.lines[0]
+    with pytest.raises(InputError, match=f"its qids look like {valid!r}"):
+        import_run(store, _write(tmp_path, "nope\tsb0\t1.0\n", "nothing.tsv"))
