@@ -23,7 +23,7 @@ from pipelines.metrics import measures as registry
 from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.metrics.paired import ALPHA, POOLED, Comparison, compare_scores, correct, family_text
 from pipelines.metrics.qrels import qrels_measures
-from pipelines.metrics.r_at_kt import TokenCache, r_at_kt_values
+from pipelines.metrics.r_at_kt import TokenCache, english_word_tokenize, r_at_kt_values
 from pipelines.metrics.significance import (
     CONFIDENCE,
     CORRECTIONS,
@@ -264,22 +264,34 @@ def evaluate(
     search_runs: Sequence[str | int],
     *,
     measures: Sequence[str] = DEFAULT_MEASURES,
-    kt: Sequence[int] = DEFAULT_KT,
+    kt: Sequence[int] | None = None,
     name: str | None = None,
     test: Test = "t",
     correction: Correction = "holm",
     alpha: float = ALPHA,
+    complete: bool = False,
     progress: Progress = SILENT,
 ) -> EvaluationReport:
     """Evaluate search runs (the first is the baseline), store every per-query value, and
     compare the runs per language.
 
-    ``measures`` may name R@<n>kt too; ``kt`` adds token budgets. ``test``, ``correction``
-    and ``alpha`` decide the significance marks (they change no stored value).
+    ``measures`` may name R@<n>kt too; ``kt`` adds token budgets (None: the default budgets
+    when the collection has answer strings, none otherwise). R@kt's Punkt data is checked
+    before any work. A family the collection cannot measure (no qrels, no answers) is said
+    in a warning of the report. ``test``, ``correction``
+    and ``alpha`` decide the significance marks (they change no stored value). Qrels
+    measures follow trec_eval: a judged query without results is left out of the means,
+    unless ``complete`` (``trec_eval -c``) scores it 0.
     """
     check_statistics(test, correction, alpha)
     chosen = check_runs(store, search_runs)
+    collection_id = chosen[0].collection_id or 0
+    if kt is None:
+        kt = DEFAULT_KT if collections.holds(store, collection_id, "answers") else ()
     names = check_measures([kt_measure(k) for k in kt] + list(measures))
+    if registry.of_family(names, "r_at_kt"):
+        english_word_tokenize()  # a missing Punkt stops here, in one line, before any work
+    unmeasurable = _unmeasurable(store, collection_id, names)
     params = {"runs": [run.name for run in chosen], "measures": names}
 
     def body(run: Run) -> EvaluateSummary:
@@ -306,7 +318,30 @@ def evaluate(
         collection_id=chosen[0].collection_id,
         progress=progress,
     )
-    return build_report(store, chosen, names, test=test, correction=correction, alpha=alpha)
+    report = build_report(
+        store, chosen, names, test=test, correction=correction, alpha=alpha, complete=complete
+    )
+    report.warnings[:0] = unmeasurable
+    return report
+
+
+def _unmeasurable(store: Store, collection_id: int, names: Sequence[str]) -> list[str]:
+    """A sentence for each family of ``names`` the collection holds nothing to measure with."""
+    found = []
+    name = collections.get_collection(store, collection_id).name
+    needs: list[tuple[registry.Family, str, str]] = [
+        ("qrels", "qrels", "relevance judgements"),
+        ("r_at_kt", "answers", "answer strings"),
+    ]
+    for family, table, what in needs:
+        asked = [m.name for m in registry.of_family(names, family)]
+        if asked and not collections.holds(store, collection_id, table):
+            found.append(
+                f"collection {name!r} has no {table} ({what}), so {', '.join(asked)} "
+                f"{'has' if len(asked) == 1 else 'have'} no values; ingest them or ask "
+                "for other measures with --measures/--kt"
+            )
+    return found
 
 
 def check_statistics(test: str, correction: str, alpha: float) -> None:
@@ -335,16 +370,20 @@ def per_query_values(
     store: Store, search_run: Run, measures: Sequence[str], progress: Progress = SILENT
 ) -> dict[str, dict[int, float]]:
     """Measure -> {query id: value} for one search run."""
-    ranked = {
-        q: [p for p, _ in hits] for q, hits in results.get_results(store, search_run.id).items()
+    # Unknown passages (None, imported runs) stay in place for the qrels measures; they have
+    # no text, so they add no tokens to R@kt (as if they were not there).
+    ranked_all = {
+        q: [p for p, _ in hits] for q, hits in results.get_rankings(store, search_run.id).items()
     }
     values: dict[str, dict[int, float]] = {}
     qrels_names = [m.name for m in registry.of_family(measures, "qrels")]
     if qrels_names:
-        judged = collections.qrels_for(store, ranked)
-        values.update(qrels_measures(qrels_names, judged, ranked))
+        judged = collections.qrels_for(store, ranked_all)
+        values.update(qrels_measures(qrels_names, judged, ranked_all))
     budgets = {m.name: m.cutoff or 0 for m in registry.of_family(measures, "r_at_kt")}
     if budgets:
+        # a query whose passages are all unknown is ranked, with no tokens: R@kt 0
+        ranked = {q: [p for p in hits if p is not None] for q, hits in ranked_all.items()}
         answers = collections.answers_for(store, ranked)
         texts = collections.passage_texts(store, {p for hits in ranked.values() for p in hits})
         with progress.task(f"R@kt of {search_run.name}", len(ranked)) as advance:
@@ -364,17 +403,21 @@ def build_report(
     alpha: float = ALPHA,
     resamples: int = RESAMPLES,
     seed: int = SEED,
+    complete: bool = False,
 ) -> EvaluationReport:
     """Per-language means and baseline comparisons from stored per-query values.
 
     The first run is the baseline. Every number is over the queries all runs answered
-    (a warning says so when they answered different ones).
+    (a warning says so when they answered different ones). Qrels measures are over the
+    judged queries a run ranked (trec_eval's default); ``complete`` adds every other judged
+    query of the collection with the value 0 (``trec_eval -c``).
     """
     check_statistics(test, correction, alpha)
-    language_of = {
-        q.id: q.language for q in collections.get_queries(store, search_runs[0].collection_id or 0)
-    }
+    collection_id = search_runs[0].collection_id or 0
+    language_of = {q.id: q.language for q in collections.get_queries(store, collection_id)}
     stored = {run.name: results.get_query_metrics(store, run.id, measures) for run in search_runs}
+    if complete:
+        _complete(stored, measures, collections.judged_query_ids(store, collection_id))
     stored, warnings = _on_common_queries(stored)
     languages = sorted(
         {
@@ -418,6 +461,17 @@ def build_report(
             )
     correct(report.tests, correction, alpha)
     return report
+
+
+def _complete(
+    stored: dict[str, dict[str, dict[int, float]]], measures: Sequence[str], judged: set[int]
+) -> None:
+    """Judged queries without a value score 0 in every qrels measure (``trec_eval -c``)."""
+    for by_measure in stored.values():
+        for measure in registry.of_family(measures, "qrels"):
+            values = by_measure.setdefault(measure.name, {})
+            for query_id in judged - values.keys():
+                values[query_id] = 0.0
 
 
 def _on_common_queries(

@@ -37,6 +37,11 @@ DTYPES: tuple[DType, ...] = get_args(DType)
 Layout = Literal["official", "flat"]
 LAYOUTS: tuple[Layout, ...] = get_args(Layout)
 
+# Imported TREC runs: how equal scores are ordered. "trec_eval": by docno, descending (as
+# trec_eval sorts); "rank": by the file's rank column, then its line order.
+Ties = Literal["trec_eval", "rank"]
+TIE_ORDERS: tuple[Ties, ...] = get_args(Ties)
+
 # Significance tests of reports.
 Test = Literal["t", "wilcoxon", "permutation"]
 TEST_NAMES: tuple[Test, ...] = get_args(Test)

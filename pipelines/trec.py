@@ -3,16 +3,24 @@
 Two formats are read, told apart by the number of fields on the first line:
 
 - TREC (Pyserini, Anserini, trec_eval): ``qid Q0 docid rank score tag``, whitespace
-  separated. Ranks follow the scores, highest first, as trec_eval ranks them; equal scores
-  keep the order of the rank column, then of the file.
+  separated. Ranks follow the scores, highest first, and equal scores are ordered by docno,
+  descending, exactly as trec_eval orders them (it ignores the rank column). ``ties="rank"``
+  orders equal scores by the rank column, then by line, instead.
 - Tevatron / xQG4xDR: ``qid<TAB>docid<TAB>score``. Ranks follow the file order, which is
   how xQG4xDR's ``make_xortydi_submission.py`` reads these files (Tevatron writes them
   sorted by score; the released files call the score column "rank").
 
 An imported run is a ``search`` run with ``params.source = "import"``, so it is evaluated,
 compared and exported exactly like a run made here. qids and docids are mapped onto a
-stored collection; lines naming an unknown query or passage are counted and reported in
-the run summary (never dropped silently), and a file in which nothing maps is refused.
+stored collection and reported in the run summary when they do not map:
+
+- a line naming an unknown query is left out (trec_eval ignores run queries without qrels);
+- a docid the collection does not hold stays in the ranking as a retrieved, non-relevant
+  passage: the passages below it keep their ranks, as trec_eval scores them. It has no
+  text, so it adds no tokens to R@kt (R@kt is as if it were not there), and it is not
+  written back by :func:`export_run`.
+
+A file in which no qid maps is refused.
 """
 
 from __future__ import annotations
@@ -27,11 +35,12 @@ from typing import Any, Literal, NamedTuple
 
 from pipelines.errors import InputError, shorten
 from pipelines.ingest.records import require_file, text_lines
+from pipelines.options import TIE_ORDERS, Ties
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
 from store import collections, results, runs
 from store.db import Store
-from store.records import Collection, Run, SearchHit
+from store.records import Collection, Query, Run
 
 RunFormat = Literal["trec", "tevatron"]
 FIELDS: dict[int, RunFormat] = {6: "trec", 3: "tevatron"}
@@ -135,14 +144,23 @@ def _parse(fields: list[str], run_format: RunFormat, number: int, path: Path) ->
     return RunLine(qid, docid, rank, score, number)
 
 
-def rankings(lines: list[RunLine], run_format: RunFormat) -> dict[str, list[RunLine]]:
+def rankings(
+    lines: list[RunLine], run_format: RunFormat, ties: Ties = "trec_eval"
+) -> dict[str, list[RunLine]]:
     """qid -> its lines in rank order (see the module doc for each format's rule)."""
+    if ties not in TIE_ORDERS:
+        raise InputError(f"unknown tie order {ties!r}; expected one of {', '.join(TIE_ORDERS)}")
     by_query: dict[str, list[RunLine]] = {}
     for line in lines:
         by_query.setdefault(line.qid, []).append(line)
     if run_format == "trec":
         for ranked in by_query.values():
-            ranked.sort(key=lambda line: (-line.score, line.rank, line.line))
+            if ties == "trec_eval":
+                # trec_eval: score descending, then docno descending (strcmp: the order of
+                # UTF-8 bytes, which is the order of code points)
+                ranked.sort(key=lambda line: (line.score, line.docid), reverse=True)
+            else:
+                ranked.sort(key=lambda line: (-line.score, line.rank, line.line))
     return by_query
 
 
@@ -153,6 +171,7 @@ def import_run(
     collection: str | int | None = None,
     name: str | None = None,
     strict: bool = False,
+    ties: Ties = "trec_eval",
     progress: Progress = SILENT,
 ) -> Run:
     """Import a run file as a search run of a stored collection.
@@ -162,6 +181,8 @@ def import_run(
         collection: the collection its qids and docids name (optional with one collection).
         name: the run's name (default ``import-<file stem>``).
         strict: refuse the file when any qid or docid is unknown, instead of reporting.
+        ties: how equal scores of a TREC file are ordered (``trec_eval``: docno descending;
+            ``rank``: the rank column, then the line).
     """
     path = Path(path)
     target = _collection(store, collection)
@@ -173,12 +194,14 @@ def import_run(
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "collection": target.name,
         "strict": strict,
+        "ties": ties,
     }
+    ranked = rankings(lines, run_format, ties)
 
     def body(run: Run) -> dict[str, Any]:
-        hits, summary = _map(store, target, rankings(lines, run_format), run.id)
+        mapped, summary = _map(store, target, ranked)
         _check_mapping(path, target, summary, strict, len(lines))
-        results.add_results(store, run.id, hits)
+        results.add_rankings(store, run.id, mapped)
         for warning in summary["warnings"]:
             progress.note(f"WARNING: {warning}")
         return summary
@@ -206,15 +229,17 @@ def _collection(store: Store, ref: str | int | None) -> Collection:
 
 
 def _map(
-    store: Store, target: Collection, by_query: dict[str, list[RunLine]], run_id: int
-) -> tuple[list[SearchHit], dict[str, Any]]:
-    """Stored hits of the lines that map, and a summary that counts the ones that do not."""
-    queries = {q.qid: q for q in collections.get_queries(store, target.id)}
+    store: Store, target: Collection, by_query: dict[str, list[RunLine]]
+) -> tuple[dict[int, results.Ranked], dict[str, Any]]:
+    """Each known query's ranking (unknown docids as None, in place), and a summary that
+    counts the lines that do not map."""
+    stored = collections.get_queries(store, target.id)
+    queries = _query_ids(stored)
     passages = collections.passage_ids_by_docid(store, target.id)
+    valid = (stored[0].qid if stored else "", next(iter(passages), ""))
     unknown_qids, unknown_docids = Unmapped(), Unmapped()
-    hits: list[SearchHit] = []
+    mapped: dict[int, results.Ranked] = {}
     languages: Counter[str] = Counter()
-    depth = 0
     for qid, ranked in by_query.items():
         for line in ranked:
             if line.docid not in passages:
@@ -225,27 +250,35 @@ def _map(
             unknown_qids.lines += len(ranked)
             unknown_qids.ids[qid] += len(ranked)
             continue
-        mapped = [line for line in ranked if line.docid in passages]
-        if not mapped:
-            continue
         languages[query.language] += 1
-        depth = max(depth, len(mapped))
-        hits += [
-            SearchHit(query.id, rank, passages[line.docid], line.score)
-            for rank, line in enumerate(mapped, start=1)
-        ]
+        mapped[query.id] = [(passages.get(line.docid), line.score) for line in ranked]
     summary: dict[str, Any] = {
-        "queries": sum(languages.values()),
+        "queries": len(mapped),
         "held_out": 0,
-        "depth": depth,
+        "depth": max(map(len, mapped.values()), default=0),
         "lines": sum(len(ranked) for ranked in by_query.values()),
-        "imported": len(hits),
+        "imported": sum(map(len, mapped.values())),
         "per_language": dict(sorted(languages.items())),
         "unknown_qids": unknown_qids.summary(),
         "unknown_docids": unknown_docids.summary(),
-        "warnings": _warnings(target, unknown_qids, unknown_docids),
+        "warnings": _warnings(target, unknown_qids, unknown_docids, valid),
+        "valid_examples": {"qid": valid[0], "docid": valid[1]},
     }
-    return hits, summary
+    return mapped, summary
+
+
+def _query_ids(stored: list[Query]) -> dict[str, Query]:
+    """Stored qids, and the source ids behind them: a ``<id>-<lang>`` qid (XOR-TyDi's and
+    XQuAD's questions as xqg stores them) is also found by ``<id>`` when no other language
+    shares that id (parallel XQuAD questions do: those need the full qid)."""
+    by_source: dict[str, list[Query]] = {}
+    for query in stored:
+        source, dash, language = query.qid.rpartition("-")
+        if dash and language == query.language:
+            by_source.setdefault(source, []).append(query)
+    found = {source: queries[0] for source, queries in by_source.items() if len(queries) == 1}
+    found.update((query.qid, query) for query in stored)
+    return found
 
 
 def _examples(unmapped: Unmapped) -> str:
@@ -253,20 +286,23 @@ def _examples(unmapped: Unmapped) -> str:
     return ", ".join(repr(shorten(key)) for key, _ in unmapped.ids.most_common(3))
 
 
-def _warnings(target: Collection, qids: Unmapped, docids: Unmapped) -> list[str]:
+def _warnings(
+    target: Collection, qids: Unmapped, docids: Unmapped, valid: tuple[str, str]
+) -> list[str]:
+    """One sentence per kind of unknown id, each with a valid id of the collection."""
     found = []
     if qids.lines:
         found.append(
             f"{qids.lines} lines name {len(qids.ids)} qids that collection {target.name!r} does "
-            f"not hold (e.g. {_examples(qids)}); "
+            f"not hold (e.g. {_examples(qids)}; its qids look like {shorten(valid[0])!r}); "
             "those queries are not imported"
         )
     if docids.lines:
         found.append(
             f"{docids.lines} lines name {len(docids.ids)} docids that collection "
-            f"{target.name!r} does not hold (e.g. "
-            f"{_examples(docids)}); they are left out "
-            "and the passages ranked below them move up"
+            f"{target.name!r} does not hold (e.g. {_examples(docids)}; its docids look like "
+            f"{shorten(valid[1])!r}); they count as retrieved and non-relevant (as trec_eval "
+            "counts them) and the passages below them keep their ranks"
         )
     return found
 
@@ -276,10 +312,11 @@ def _check_mapping(
 ) -> None:
     if summary["imported"] == 0:
         raise InputError(
-            f"none of the {lines} lines names both a query and a passage of collection "
-            f"{target.name!r} ({summary['unknown_qids']['distinct']} unknown qids, "
-            f"{summary['unknown_docids']['distinct']} unknown docids); check --collection "
-            "and that the run was made on this corpus",
+            f"none of the {lines} lines names a query of collection {target.name!r} "
+            f"({summary['unknown_qids']['distinct']} unknown qids, "
+            f"{summary['unknown_docids']['distinct']} unknown docids; its qids look like "
+            f"{shorten(summary['valid_examples']['qid'])!r}); check --collection and that the "
+            "run was made on this corpus",
             path,
         )
     if strict and summary["warnings"]:
@@ -311,15 +348,26 @@ def export_run(store: Store, search_run: str | int, path: str | Path) -> int:
 def write_trec(store: Store, search_run: str | int, path: str | Path) -> int:
     """Write a search run as a TREC run file (``qid Q0 docid rank score tag``); returns lines."""
     run = runs.get_run(store, search_run, kind="search")
-    ranked = results.get_results(store, run.id)
+    ranked = results.get_rankings(store, run.id)
     qids = {q.id: q.qid for q in collections.get_queries(store, run.collection_id or 0)}
-    names = collections.docids(store, {pid for hits in ranked.values() for pid, _ in hits})
+    names = collections.docids(store, {p for hits in ranked.values() for p, _ in hits if p})
     lines = 0
     with open(path, "w", encoding="utf-8") as handle:
         for query_id in sorted(ranked, key=lambda q: qids[q]):
+            # unknown docids (imported runs) have no name: their ranks stay empty
             for position, (passage_id, score) in enumerate(ranked[query_id], start=1):
+                if passage_id is None or score is None:
+                    continue
                 handle.write(
-                    f"{qids[query_id]} Q0 {names[passage_id]} {position} {score:.9g} {run.name}\n"
+                    f"{qids[query_id]} Q0 {names[passage_id]} {position} {_score_text(score)} "
+                    f"{run.name}\n"
                 )
                 lines += 1
     return lines
+
+
+def _score_text(score: float) -> str:
+    """Nine significant digits (every float32 score exactly), more when the score needs them:
+    a score must come back equal, or trec_eval would see ties that are not there."""
+    text = f"{score:.9g}"
+    return text if float(text) == score else repr(score)

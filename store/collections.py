@@ -308,6 +308,31 @@ def qrels_for(store: Store, query_ids: Iterable[int]) -> dict[int, dict[int, int
     return found
 
 
+def holds(store: Store, collection_id: int, table: str) -> bool:
+    """True when the collection has any row of ``table`` (``qrels`` or ``answers``)."""
+    if table not in ("qrels", "answers"):
+        raise ValueError(f"not a per-query table: {table!r}")
+    return bool(
+        store.scalar(
+            f"SELECT EXISTS (SELECT 1 FROM {table} t JOIN queries q ON q.id = t.query_id "
+            "WHERE q.collection_id = ?)",
+            (collection_id,),
+        )
+    )
+
+
+def judged_query_ids(store: Store, collection_id: int) -> set[int]:
+    """The queries of a collection that have qrels (perturbed copies left out)."""
+    return {
+        int(row[0])
+        for row in store.execute(
+            "SELECT DISTINCT q.id FROM qrels JOIN queries q ON q.id = qrels.query_id "
+            "WHERE q.collection_id = ? AND q.original_id IS NULL",
+            (collection_id,),
+        )
+    }
+
+
 def answers_for(store: Store, query_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
     """Query id -> its answer strings in stored order."""
     found: dict[int, list[str]] = {}

@@ -2,34 +2,75 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from store.db import Store
+from store.packed import pack, unpack
 from store.records import SearchHit
+
+# One query's ranking, best first: (passage id, score) pairs; a passage id of None is a
+# docid the collection does not hold (an imported run's unknown docid).
+Ranked = Sequence[tuple[int | None, float | None]]
 
 
 def add_results(store: Store, run_id: int, hits: Iterable[SearchHit]) -> int:
-    """Store ranked hits of a search run."""
+    """Store ranked hits of a search run; returns how many.
+
+    Ranks may leave gaps: a rank without a hit is a passage the collection does not hold
+    (an imported run's unknown docid), retrieved and non-relevant.
+    """
+    by_query: dict[int, dict[int, SearchHit]] = {}
+    for hit in hits:
+        by_query.setdefault(hit.query_id, {})[hit.rank] = hit
+    rankings: dict[int, list[tuple[int | None, float | None]]] = {}
+    for query_id, by_rank in by_query.items():
+        ranked: list[tuple[int | None, float | None]] = [(None, None)] * max(by_rank)
+        for rank, hit in by_rank.items():
+            ranked[rank - 1] = (hit.passage_id, hit.score)
+        rankings[query_id] = ranked
+    add_rankings(store, run_id, rankings)
+    return sum(len(by_rank) for by_rank in by_query.values())
+
+
+def add_rankings(store: Store, run_id: int, rankings: Mapping[int, Ranked]) -> int:
+    """Store each query's whole ranking, best first: (passage id, score) pairs, where a
+    passage id of None is a docid the collection does not hold. Returns the queries stored.
+
+    One row per query, the passage ids and scores packed (:mod:`store.packed`); the
+    ``results`` view gives them back one row per ranked passage.
+    """
     with store.transaction():
         return store.executemany(
-            "INSERT INTO results (run_id, query_id, rank, passage_id, score) "
-            "VALUES (?, ?, ?, ?, ?)",
-            ((run_id, *hit) for hit in hits),
+            "INSERT INTO rankings (run_id, query_id, passages, scores) VALUES (?, ?, ?, ?)",
+            ((run_id, query_id, *pack(ranked)) for query_id, ranked in rankings.items()),
         ).rowcount
+
+
+def get_rankings(
+    store: Store, run_id: int, depth: int | None = None
+) -> dict[int, list[tuple[int | None, float | None]]]:
+    """Query id -> its whole ranking, best first, unknown passages (None) in place: what
+    trec_eval measures. Queries whose ranked passages are all unknown are included."""
+    found: dict[int, list[tuple[int | None, float | None]]] = {}
+    rows = store.execute(
+        "SELECT query_id, passages, scores FROM rankings WHERE run_id = ? ORDER BY query_id",
+        (run_id,),
+    )
+    for query_id, passages, scores in rows:
+        found[int(query_id)] = unpack(passages, scores, depth)
+    return found
 
 
 def get_results(
     store: Store, run_id: int, depth: int | None = None
 ) -> dict[int, list[tuple[int, float]]]:
-    """Query id -> [(passage id, score)] in rank order."""
+    """Query id -> [(passage id, score)] in rank order, the passages the collection holds
+    among the first ``depth`` ranks (queries with none are left out)."""
     found: dict[int, list[tuple[int, float]]] = {}
-    rows = store.execute(
-        "SELECT query_id, passage_id, score FROM results WHERE run_id = ? "
-        "AND rank <= ? ORDER BY query_id, rank",
-        (run_id, depth if depth is not None else 2**62),
-    )
-    for query_id, passage_id, score in rows:
-        found.setdefault(int(query_id), []).append((int(passage_id), float(score)))
+    for query_id, ranked in get_rankings(store, run_id, depth).items():
+        known = [(int(p), float(s)) for p, s in ranked if p is not None and s is not None]
+        if known:
+            found[query_id] = known
     return found
 
 

@@ -50,7 +50,8 @@ Dump = Callable[[Path], list[tuple[str, list[tuple[object, ...]]]]]
 
 @pytest.fixture
 def dump_db() -> Dump:
-    """A function returning every row of every table: to prove that nothing changed."""
+    """A function returning every row of every table: to prove that nothing changed (the
+    constant ``powers_of_two`` of the ``results`` view left out)."""
     return _dump
 
 
@@ -65,7 +66,7 @@ def _dump(path: Path) -> list[tuple[str, list[tuple[object, ...]]]]:
             r[0]
             for r in conn.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%_fts%' "
-                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+                "AND name NOT LIKE 'sqlite_%' AND name != 'powers_of_two' ORDER BY name"
             )
         ]
         return [(t, sorted(conn.execute(_select_all(t)).fetchall(), key=repr)) for t in tables]

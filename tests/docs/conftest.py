@@ -33,6 +33,7 @@ def doc_data(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     (folder / "xor-tydi").mkdir()
     (folder / "xor-tydi" / xor).write_text("\n".join(lines) + "\n", "utf-8")
     (folder / "nltk_data").symlink_to(shared_data / "nltk_data")
+    (folder / "miracl").symlink_to(shared_data / "miracl")
     return folder
 
 

@@ -31,7 +31,7 @@ def _write(tmp_path: Path, text: str, name: str = "run.txt") -> Path:
     return path
 
 
-def test_trec_ranks_follow_scores_then_the_rank_column(tmp_path: Path) -> None:
+def test_trec_ranks_follow_scores_then_docno_descending_as_trec_eval(tmp_path: Path) -> None:
     run_format, lines = read_run_file(_write(tmp_path, TREC))
     assert run_format == "trec"
     assert [(line.qid, line.docid, line.rank, line.score, line.line) for line in lines] == [
@@ -41,9 +41,14 @@ def test_trec_ranks_follow_scores_then_the_rank_column(tmp_path: Path) -> None:
         ("q1", "d2", 2, 0.2, 5),  # the blank line 4 is skipped, numbers stay true
     ]
     ranked = rankings(lines, run_format)
-    # d3 and d2 tie at 0.2: the rank column puts d2 (rank 2) before d3 (rank 3).
-    assert [line.docid for line in ranked["q1"]] == ["d1", "d2", "d3"]
+    # d3 and d2 tie at 0.2: trec_eval puts the larger docno first, whatever the rank column.
+    assert [line.docid for line in ranked["q1"]] == ["d1", "d3", "d2"]
     assert [line.docid for line in ranked["q2"]] == ["d9"]
+    # The former order, by name: the rank column puts d2 (rank 2) before d3 (rank 3).
+    by_rank = rankings(lines, run_format, ties="rank")
+    assert [line.docid for line in by_rank["q1"]] == ["d1", "d2", "d3"]
+    with pytest.raises(InputError, match="unknown tie order 'docno'; expected one of trec_eval"):
+        rankings(lines, run_format, ties="docno")  # type: ignore[arg-type]
 
 
 def test_tevatron_ranks_follow_the_file_order(tmp_path: Path) -> None:
@@ -93,12 +98,12 @@ def test_import_maps_ids_and_counts_what_it_cannot(
     path = _write(
         tmp_path,
         f"{A}-ar Q0 sb0 1 9.5 pyserini\n"
-        f"{A}-ar Q0 nowhere 2 9.0 pyserini\n"  # unknown docid: left out, sb1 moves up
+        f"{A}-ar Q0 nowhere 2 9.0 pyserini\n"  # unknown docid: kept at rank 2
         f"{A}-ar Q0 sb1 3 8.5 pyserini\n"
         f"{B}-ru Q0 w0 1 7.0 pyserini\n"
         "q-unknown Q0 sb0 1 3.0 pyserini\n"
         "q-unknown Q0 sb1 2 2.0 pyserini\n"
-        f"{C}-ar Q0 gone 1 1.0 pyserini\n",  # its only docid is unknown: no ranking
+        f"{C}-ar Q0 gone 1 1.0 pyserini\n",  # its only docid is unknown: ranked, no hit
         "bm25.trec",
     )
     notes = Notes()
@@ -114,11 +119,11 @@ def test_import_maps_ids_and_counts_what_it_cannot(
     summary = run.summary
     assert (summary["lines"], summary["imported"], summary["queries"], summary["depth"]) == (
         7,
+        5,
         3,
-        2,
-        2,
+        3,
     )
-    assert summary["per_language"] == {"ar": 1, "ru": 1}
+    assert summary["per_language"] == {"ar": 2, "ru": 1}
     assert summary["unknown_qids"] == {"lines": 2, "distinct": 1, "examples": ["q-unknown"]}
     assert summary["unknown_docids"] == {
         "lines": 2,
@@ -133,6 +138,16 @@ def test_import_maps_ids_and_counts_what_it_cannot(
         query[f"{A}-ar"]: [(passage["sb0"], 9.5), (passage["sb1"], 8.5)],
         query[f"{B}-ru"]: [(passage["w0"], 7.0)],
     }
+    # Unknown docids stay where the file ranked them, with their scores (no row in the view).
+    assert results.get_rankings(store, run.id) == {
+        query[f"{A}-ar"]: [(passage["sb0"], 9.5), (None, 9.0), (passage["sb1"], 8.5)],
+        query[f"{B}-ru"]: [(passage["w0"], 7.0)],
+        query[f"{C}-ar"]: [(None, 1.0)],
+    }
+    assert store.execute(
+        "SELECT rank, passage_id FROM results WHERE run_id = ? AND query_id = ?",
+        (run.id, query[f"{A}-ar"]),
+    ).fetchall() == [(1, passage["sb0"]), (3, passage["sb1"])]
     # The same file under the same --name is the same run (a rerun resumes, like a step).
     assert import_run(store, path, name="import-bm25").id == run.id
 
@@ -147,7 +162,7 @@ def test_strict_and_unmappable_files_are_refused_and_leave_nothing(
     before = dump_db(db_path)
     with pytest.raises(InputError, match=r"1 lines name 1 qids .* without --strict"):
         import_run(store, partly, strict=True)
-    with pytest.raises(InputError, match=r"none of the 2 lines .* \(2 unknown qids, 1 unknown"):
+    with pytest.raises(InputError, match=r"none of the 2 lines names a query .* \(2 unknown qids"):
         import_run(store, nothing)
     with pytest.raises(InputError, match=r"broken.tsv:2: found 2 fields"):
         import_run(store, broken)
@@ -189,3 +204,21 @@ def test_export_writes_whole_files_or_none(demo_db: Path, tmp_path: Path) -> Non
         with pytest.raises(InputError, match="is a folder"):
             export_run(store, "demo-search-baseline", tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_source_qids_map_when_one_language_holds_them_and_errors_show_a_valid_id(
+    evaluated: tuple[Store, dict[str, Run], int], tmp_path: Path
+) -> None:
+    store, _, _ = evaluated
+    # A is asked in Arabic only: its XQuAD id finds "A-ar". B is asked in Arabic and Russian:
+    # its bare id is ambiguous and stays unknown.
+    path = _write(tmp_path, f"{A}\tsb0\t2.0\n{B}\tsb0\t1.0\n", "source-ids.tsv")
+    notes = Notes()
+    run = import_run(store, path, progress=notes)
+    assert run.summary["per_language"] == {"ar": 1}
+    assert run.summary["unknown_qids"]["examples"] == [B]
+    valid = run.summary["valid_examples"]["qid"]
+    assert valid.endswith(("-ar", "-ru"))
+    assert f"its qids look like {valid!r}" in notes.lines[0]
+    with pytest.raises(InputError, match=f"its qids look like {valid!r}"):
+        import_run(store, _write(tmp_path, "nope\tsb0\t1.0\n", "nothing.tsv"))

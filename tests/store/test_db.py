@@ -20,7 +20,8 @@ def test_new_database_has_schema_wal_and_foreign_keys(db_path: Path) -> None:
         assert store.scalar("PRAGMA user_version") == SCHEMA_VERSION
         assert store.scalar("PRAGMA application_id") == APPLICATION_ID
         tables = {
-            r["name"] for r in store.rows("SELECT name FROM sqlite_master WHERE type='table'")
+            r["name"]
+            for r in store.rows("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")
         }
     expected = {
         "collections",
@@ -32,7 +33,8 @@ def test_new_database_has_schema_wal_and_foreign_keys(db_path: Path) -> None:
         "run_parents",
         "generations",
         "vector_sets",
-        "results",
+        "rankings",
+        "results",  # a view of rankings, one row per ranked passage
         "query_metrics",
         "passages_fts",
         "generations_fts",

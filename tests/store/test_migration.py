@@ -1,11 +1,12 @@
-"""Migration 5 on a database made by schema 4: every row and reference kept, ids never reused."""
+"""Migrations on a database made by schema 4: every row and reference kept, ids never reused,
+rankings packed one row per query with the ``results`` view giving the same rows back."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from store import open_store
+from store import open_store, results
 from store.db import _statements
 from store.runs import start_run
 from store.schema import APPLICATION_ID, MIGRATIONS
@@ -37,7 +38,8 @@ ROWS = [
     "INSERT INTO generations_fts (rowid, text) VALUES (1, 'Wer hat gewonnen?')",
     "INSERT INTO vector_sets VALUES (1, 2, 'passages', 1, NULL, 'e5-small', '{}', 384, 'ip', "
     "'f32', 2, 'xqg.vectors/run2-passages.usearch', 'abc', '2026-01-02')",
-    "INSERT INTO results VALUES (5, 1, 1, 1, 0.75)",
+    "INSERT INTO results VALUES (5, 1, 2, 1, 0.1), (5, 1, 1, 2, 0.75), (5, 1, 3, 2, -1e-300), "
+    "(5, 1, 4, 1, 5e-324), (5, 1, 5, 2, -123456.789)",
     "INSERT INTO query_metrics VALUES (5, 1, 'R@2kt', 1.0, 5)",
     "INSERT INTO generation_batches VALUES (3, 0, 2, 2, 1, 0, 0, 0, 0.5, '1/1', 'cpu', 'x')",
 ]
@@ -66,15 +68,21 @@ def _old_columns(dump: list[tuple[str, list[tuple[object, ...]]]]) -> dict[str, 
     return {
         table: [row[: widths.get(table)] for row in rows]
         for table, rows in dump
-        if table not in NEW_TABLES
+        # the rankings are checked through their view; powers_of_two serves the view
+        if table not in NEW_TABLES | {"results", "rankings", "powers_of_two"}
     }
+
+
+RESULTS = "SELECT * FROM results ORDER BY run_id, query_id, rank"
 
 
 def test_migration_keeps_every_row_and_reference(tmp_path: Path, dump_db: Dump) -> None:
     path = tmp_path / "xqg.db"
     _schema_4_database(path)
     before = _old_columns(dump_db(path))
-    assert len(before["runs"]) == 4 and before["results"] == [(5, 1, 1, 1, 0.75)]
+    with sqlite3.connect(path) as conn:
+        old_results = conn.execute(RESULTS).fetchall()
+    assert len(before["runs"]) == 4 and len(old_results) == 5
     with open_store(path) as store:
         assert store.scalar("PRAGMA user_version") == len(MIGRATIONS)
         assert store.scalar("PRAGMA foreign_keys") == 1
@@ -86,6 +94,15 @@ def test_migration_keeps_every_row_and_reference(tmp_path: Path, dump_db: Dump) 
         assert store.execute(
             "SELECT detected_language, language_confidence FROM generations"
         ).fetchall() == [(None, None)]
+        # One row per query, in rank order, 12 bytes a passage; every score the same double,
+        # through Python and through the view alike.
+        assert store.execute(
+            "SELECT length(passages), length(scores) FROM rankings"
+        ).fetchall() == [(20, 40)]
+        assert results.get_results(store, 5) == {
+            1: [(2, 0.75), (1, 0.1), (2, -1e-300), (1, 5e-324), (2, -123456.789)]
+        }
+        assert store.execute(RESULTS).fetchall() == old_results
     assert _old_columns(dump_db(path)) == before
 
 

@@ -21,6 +21,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         ("xnli", "FILE", "XNLI TSV as retrieval with adversarial distractors"),
         ("beir", "DIR", "BEIR folder (corpus.jsonl, queries.jsonl, qrels/)"),
         ("jsonl", "FILE", "generic JSONL of passages and queries (see docs/data.md)"),
+        ("passages-tsv", "FILE", "DPR/XOR-TyDi passage TSV (id, text, title; .gz too), streamed"),
+        ("trec", "QRELS", "TREC qrels with their --topics (qid<TAB>query), e.g. MIRACL"),
     ):
         sub = formats.add_parser(fmt, parents=parents, help=about)
         sub.add_argument("path", metavar=target, help=about)
@@ -29,19 +31,27 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
             sub.add_argument("--langs", help="only these languages (default: every file)")
         if fmt == "beir":
             sub.add_argument("--query-language", help="language of queries without 'lang'")
+        if fmt == "trec":
+            sub.add_argument(
+                "--topics", action="append", required=True, metavar="FILE", help="topics file(s)"
+            )
         sub.set_defaults(handler=cmd_ingest, format=fmt)
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """xqg ingest FORMAT PATH."""
     from pipelines import ingest
+    from pipelines.ingest.trec_files import read_trec
 
+    if args.format == "passages-tsv":
+        return _passages_tsv(args)
     readers: dict[str, Callable[[], Any]] = {
         "xquad": lambda: ingest.read_xquad(args.path, context.languages(args.langs)),
         "xor-tydi": lambda: ingest.read_xor_tydi(args.path),
         "xnli": lambda: ingest.read_xnli(args.path),
         "beir": lambda: ingest.read_beir(args.path, args.query_language),
         "jsonl": lambda: ingest.read_jsonl(args.path),
+        "trec": lambda: read_trec(args.path, args.topics),
     }
     dataset = readers[args.format]()  # validated before the database is touched
     with context.open_store(args, create=True) as store:
@@ -51,4 +61,28 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     added = run.summary.get("added", {})
     counts = ", ".join(f"{added.get(kind, 0)} {kind}" for kind in KINDS)
     context.done(run, f"added {counts} to collection {run.params['collection']!r}", args.db)
+    return 0
+
+
+def _passages_tsv(args: argparse.Namespace) -> int:
+    from pipelines.ingest.passages_tsv import check_passages_tsv, ingest_passages_tsv
+
+    progress = context.progress()
+    checked = check_passages_tsv(args.path, progress)  # before the database is touched
+    with context.open_store(args, create=True) as store:
+        run = ingest_passages_tsv(
+            store,
+            args.path,
+            args.collection or "xor-tydi",
+            name=args.name,
+            checked=checked,
+            progress=progress,
+        )
+    added = run.summary["added"]["passages"]
+    context.done(
+        run,
+        f"added {added} of {run.summary['passages']} passages to collection "
+        f"{run.params['collection']!r}",
+        args.db,
+    )
     return 0
