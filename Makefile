@@ -16,8 +16,8 @@ endif
 DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
-.PHONY: install demo test lint clean bench-eval bench-generate bench-encode
-.PHONY: bench-tui xnli-robustness xnli-adversarial stress
+.PHONY: install demo test lint clean bench bench-eval bench-generate bench-search
+.PHONY: bench-encode bench-tui xnli-robustness xnli-adversarial stress
 
 install: $(STAMP)
 
@@ -37,6 +37,15 @@ test: lint
 # The fault tests at ten times their size: more kill -9 points per step, more racing writers.
 stress: $(STAMP)
 	XQG_STRESS_SCALE=10 XQG_SHARED_DATA=$(SHARED) $(PY) -m pytest -q tests/faults
+
+# Every benchmark at its --quick size (about 10 minutes here), then one table of all rows:
+# benchmark | xqg | alternative | ratio | identical?
+bench: $(STAMP)
+	$(PY) benchmarks/bench_all.py --data $(SHARED)
+
+# Exact search vs FAISS IndexFlatIP, usearch and numpy; HNSW recall; fusion vs np.add.at.
+bench-search: $(STAMP)
+	$(PY) benchmarks/bench_search.py
 
 # R@kt speed: the fast path vs the official eval_xor_retrieve.py loop (not a timed test).
 bench-eval: $(STAMP)

@@ -29,12 +29,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.table import Row, add_arguments, write_rows  # noqa: E402
+
 LANGUAGES = ("ar", "bn", "fi", "ja", "ko", "ru", "te")
 
 
 def main() -> int:
     """Build the model, run both sides in subprocesses, print the comparison."""
     args = _parser().parse_args()
+    if args.quick:  # make bench: one run of each side on a few passages
+        args.passages, args.repeat = min(args.passages, 8), 1
     if args.side:
         print(json.dumps(_run_side(args)))
         return 0
@@ -59,6 +63,18 @@ def main() -> int:
             f"{o['qps'] / b['qps']:.1f}x" for b, o in zip(baselines, ours, strict=True)
         )
         end_to_end = baseline["seconds"] / mine["seconds"]
+        write_rows(
+            args.rows,
+            [
+                Row(
+                    benchmark=f"generate, {args.passages} passages x {len(LANGUAGES)} languages",
+                    xqg=f"{mine['qps']:.0f} queries/s",
+                    alternative=f"{baseline['qps']:.0f} queries/s (released approach)",
+                    ratio=round(mine["qps"] / baseline["qps"], 1),
+                    identical="n/a (sampled)",
+                )
+            ],
+        )
         print(
             f"speed-up: {mine['qps'] / baseline['qps']:.1f}x queries/s while generating "
             f"(runs: {runs}); {end_to_end:.1f}x end to end (imports, model loading, SQLite)",
@@ -82,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each side")
     parser.add_argument("--sweep", action="store_true", help="also time batch sizes 1, 4, 16, 32")
     parser.add_argument("--side", choices=("baseline", "xqg"), help=argparse.SUPPRESS)
+    add_arguments(parser)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     return parser
 

@@ -49,32 +49,34 @@ class _Kept:
 
     def offer(self, scores: np.ndarray, start: int) -> None:
         """Merge the candidates of one block of scores (rows from ``start``)."""
-        threshold = self.scores[:, -1:]
-        passing = np.count_nonzero(scores > threshold)
-        if passing == 0:
+        passing = scores > self.scores[:, -1:]
+        counts = np.count_nonzero(passing, axis=1)
+        widest = int(counts.max(initial=0))
+        if widest == 0:
             return
-        if passing > 2 * self.scores.size and scores.shape[1] > self.depth:
+        if widest > 4 * self.depth and scores.shape[1] > self.depth:
             # Many candidates (the first blocks): keep each query's best depth of the block.
             cut = np.argpartition(scores, scores.shape[1] - self.depth, axis=1)[:, -self.depth :]
-            queries = np.repeat(np.arange(len(scores)), self.depth)
-            columns = cut.reshape(-1)
-        else:
-            queries, columns = np.nonzero(scores > threshold)
-        self._merge(queries, scores[queries, columns], columns.astype(np.int64) + start)
+            self._merge(np.take_along_axis(scores, cut, 1), cut + start)
+            return
+        queries, columns = np.nonzero(passing)
+        # Lay each query's candidates out in a row of their own (padded with -inf).
+        firsts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        slots = np.arange(len(queries)) - firsts[queries]
+        found = np.full((len(scores), widest), -np.inf, dtype=np.float32)
+        rows = np.full((len(scores), widest), -1, dtype=np.int64)
+        found[queries, slots] = scores[queries, columns]
+        rows[queries, slots] = columns + start
+        self._merge(found, rows)
 
-    def _merge(self, queries: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> None:
-        touched = np.unique(queries)
-        depth = self.depth
-        all_queries = np.concatenate((np.repeat(touched, depth), queries))
-        all_scores = np.concatenate((self.scores[touched].reshape(-1), scores))
-        all_rows = np.concatenate((self.rows[touched].reshape(-1), rows))
-        # Kept rows (placed first) win ties against later rows: a stable sort on
-        # (query, -score) keeps them ahead; -1 placeholders carry -inf and sort last.
-        order = np.lexsort((-all_scores, all_queries))
-        firsts = np.searchsorted(all_queries[order], touched)
-        take = order[firsts[:, None] + np.arange(depth)]
-        self.scores[touched] = all_scores[take]
-        self.rows[touched] = all_rows[take]
+    def _merge(self, scores: np.ndarray, rows: np.ndarray) -> None:
+        """Keep the best ``depth`` of the kept and the offered, row by row; the kept come
+        first and the sort is stable, so they win ties."""
+        all_scores = np.concatenate((self.scores, scores), axis=1)
+        all_rows = np.concatenate((self.rows, rows), axis=1)
+        order = np.argsort(-all_scores, axis=1, kind="stable")[:, : self.depth]
+        self.scores = np.take_along_axis(all_scores, order, 1)
+        self.rows = np.take_along_axis(all_rows, order, 1)
 
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
         return self.rows, self.scores

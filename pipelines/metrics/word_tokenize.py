@@ -34,7 +34,7 @@ def fast_word_tokenize() -> Tokenize:
     except (re.error, AttributeError, TypeError, ValueError):
         fallback: Tokenize = nltk.word_tokenize
         return fallback
-    sentences = _get_punkt_tokenizer("english").tokenize
+    sentences = _punkt_by_re(_get_punkt_tokenizer("english")).tokenize
     disputed = _Disputed()
     slow: Tokenize = nltk.word_tokenize
 
@@ -89,6 +89,23 @@ class _Disputed:
         )
 
 
+def _punkt_by_re(shared: Any) -> Any:
+    """A copy of NLTK's English Punkt tokenizer (same parameters) whose two text-wide
+    patterns (sentence-end contexts, words) run by :mod:`re`; NLTK's own when they do not
+    compile."""
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    punkt = PunktSentenceTokenizer(shared._params, lang_vars=type(shared._lang_vars)())
+    variables = punkt._lang_vars
+    try:
+        contexts = _plain((variables.period_context_re(), ""))[0]
+        words = _plain((variables._word_tokenizer_re(), ""))[0]
+    except (re.error, AttributeError, TypeError):
+        return shared
+    variables._re_period_context, variables._re_word_tokenizer = contexts, words
+    return punkt
+
+
 def _rules_before_padding(words: Any) -> list[tuple[Any, str]]:
     """NLTKWordTokenizer.tokenize's rules before it pads the sentence with spaces."""
     return [
@@ -109,7 +126,7 @@ def _plain(rule: tuple[Any, str]) -> tuple[re.Pattern[str], str]:
     """A rule's pattern compiled by :mod:`re`, with its replacement."""
     pattern, replacement = rule
     compiled = getattr(pattern, "_rx", pattern)  # NLTK's time-limited wrapper, or re
-    flags = re.IGNORECASE if compiled.flags & re.IGNORECASE else 0
+    flags = compiled.flags & (re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE)
     if not isinstance(replacement, str):
         raise TypeError("a replacement that is not a string")
-    return re.compile(compiled.pattern, flags), replacement
+    return re.compile(compiled.pattern, re.RegexFlag(flags)), replacement
