@@ -195,6 +195,16 @@ class EvaluationReport:
         )
 
     @property
+    def measured(self) -> list[str]:
+        """The measures with a value for some run (a collection without qrels or answers
+        leaves some without any: the report's warnings say why)."""
+        return [
+            m
+            for m in self.measures
+            if any(m in table.get("avg", {}) for table in self.metrics.values())
+        ]
+
+    @property
     def baseline(self) -> str:
         """The run every other run is compared with."""
         return self.runs[0]

@@ -11,8 +11,9 @@ memory and disk follow the qrels and the run files, not a corpus.
 Per language: a query's language comes from its topics file's name, its qid's ``-<lang>``
 suffix or the qrels file's name (:func:`pipelines.ingest.trec_files.query_languages`), else
 it is ``und``.
-R@kt needs passage texts and answer strings: ingest the corpus and the questions, then
-``xqg import-run`` the file.
+R@kt needs answer strings and passage texts: ``answers`` (XOR-TyDi questions, which also
+give the queries and their languages) and ``passages`` (the DPR/XOR-TyDi TSV the runs rank,
+streamed into the throw-away database, so disk grows by about its size).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from pipelines.evaluate import (
     check_statistics,
     evaluate,
 )
+from pipelines.ingest.passages_tsv import ingest_passages_tsv
 from pipelines.ingest.trec_files import query_languages, read_qrels, read_topics
+from pipelines.ingest.xor_tydi import read_xor_tydi
 from pipelines.metrics import measures as registry
-from pipelines.metrics.measures import DEFAULT_MEASURES
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES, r_at_kt
 from pipelines.metrics.significance import Correction, Test
 from pipelines.options import Ties
 from pipelines.progress import SILENT, Progress
@@ -43,10 +46,13 @@ from store.records import PassageRecord, QueryRecord
 
 def evaluate_run_files(
     run_files: Sequence[str | Path],
-    qrels: str | Path,
+    qrels: str | Path | None,
     *,
     topics: Sequence[str | Path] = (),
+    answers: str | Path | None = None,
+    passages: str | Path | None = None,
     measures: Sequence[str] = DEFAULT_MEASURES,
+    kt: Sequence[int] | None = None,
     complete: bool = False,
     test: Test = "t",
     correction: Correction = "holm",
@@ -54,20 +60,30 @@ def evaluate_run_files(
     ties: Ties = "trec_eval",
     progress: Progress = SILENT,
 ) -> EvaluationReport:
-    """Evaluate TREC or Tevatron run files against a TREC qrels file (the first run is the
-    baseline); runs are named by their file names.
+    """Evaluate TREC or Tevatron run files against a TREC qrels file and/or XOR-TyDi
+    questions with answers (the first run is the baseline); runs are named by their file
+    names. R@kt (``kt``; by default when answers are given) needs ``answers`` and the
+    ``passages`` TSV the runs rank.
 
     Raises:
-        InputError: a bad line of any file (with its file and line), an R@kt measure, a run
-            file named twice, or a run file in which no qid is judged.
+        InputError: a bad line of any file (with its file and line), R@kt without answers
+            and passages, neither qrels nor answers, a run file named twice, or a run file
+            in which no qid is known.
     """
     check_statistics(test, correction, alpha)
-    names = check_measures(measures)
-    if kt := [m.name for m in registry.of_family(names, "r_at_kt")]:
+    if qrels is None and answers is None:
+        raise InputError("give --qrels FILE or --answers FILE (with --passages) to score run files")
+    if kt is None:
+        kt = DEFAULT_KT if answers is not None and passages is not None else ()
+    names = check_measures([r_at_kt(k).name for k in kt] + list(measures))
+    asked = [m.name for m in registry.of_family(names, "r_at_kt")]
+    if asked and (answers is None or passages is None):
         raise InputError(
-            f"{', '.join(kt)} needs passage texts and answers, which a qrels file has not; "
-            "ingest the corpus and questions, then `xqg import-run` the run file"
+            f"{', '.join(asked)} needs answer strings (--answers) and the passage texts the "
+            "runs rank (--passages, a DPR/XOR-TyDi TSV)"
         )
+    if qrels is None:
+        names = [m for m in names if registry.measure(m).family != "qrels"]
     paths = [Path(path) for path in run_files]
     if len({path.resolve() for path in paths}) != len(paths):
         raise InputError("a run file is named twice")
@@ -75,7 +91,7 @@ def evaluate_run_files(
         tempfile.TemporaryDirectory(prefix="xqg-evaluate-") as folder,
         open_store(Path(folder) / "runs.db") as store,
     ):
-        _judged_collection(store, qrels, topics)
+        _collection(store, qrels, topics, answers, passages, progress)
         imported = [
             import_run(store, path, name=label, ties=ties, progress=progress).name
             for path, label in zip(paths, _labels(paths), strict=True)
@@ -99,14 +115,33 @@ def _labels(paths: Sequence[Path]) -> list[str]:
     return [str(path) if path.name in shared else path.name for path in paths]
 
 
-def _judged_collection(store: Store, qrels: str | Path, topics: Sequence[str | Path]) -> None:
-    """The qrels as a collection: its queries (text from the topics) and judged docids."""
+def _collection(
+    store: Store,
+    qrels: str | Path | None,
+    topics: Sequence[str | Path],
+    answers: str | Path | None,
+    passages: str | Path | None,
+    progress: Progress,
+) -> None:
+    """One collection of the passages (or the judged docids), the questions with answers
+    and the judged queries (text from the topics)."""
+    name = Path(qrels or answers or "runs").name
+    if passages is not None:
+        ingest_passages_tsv(store, passages, name, progress=progress)
+    target = collections.ensure_collection(store, name, "files")
+    stored = set(collections.passage_ids_by_docid(store, target.id))
+    if answers is not None:
+        questions = read_xor_tydi(answers)
+        collections.add_queries(store, target.id, questions.queries)
+        collections.add_answers(store, target.id, questions.answers)
+    if qrels is None:
+        return
     judgements = read_qrels(qrels)
     texts = {qid: text for path in topics for qid, text in read_topics(path).items()}
-    qids = list(dict.fromkeys(record.qid for record in judgements))
+    known = {q.qid for q in collections.get_queries(store, target.id)}
+    qids = [q for q in dict.fromkeys(r.qid for r in judgements) if q not in known]
     languages = query_languages(qids, topics, qrels)
-    docids = dict.fromkeys(record.docid for record in judgements)
-    target = collections.ensure_collection(store, Path(qrels).name, str(qrels))
+    docids = [d for d in dict.fromkeys(r.docid for r in judgements) if d not in stored]
     collections.add_passages(store, target.id, [PassageRecord(d, "", "") for d in docids])
     collections.add_queries(
         store, target.id, [QueryRecord(q, languages[q], texts.get(q, "")) for q in qids]

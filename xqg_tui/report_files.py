@@ -101,7 +101,9 @@ def show_report(report: EvaluationReport, args: argparse.Namespace) -> None:
     from xqg_tui.console import out, print_table
 
     _warn(report.warnings)
-    measures = shown(report.measures, args.show)
+    if not report.measured:
+        return  # nothing to tabulate: the warnings said why
+    measures = shown(report.measured, args.show)
     for table in tables.rich_tables(report, measures, details=args.details, width=out.width):
         print_table(table)
     if getattr(args, "chart", False) and report.systems:

@@ -105,7 +105,7 @@ def test_bad_lines_exit_2_with_file_and_line(
 def test_r_at_kt_of_run_files_is_refused_with_what_to_do(tmp_path: Path) -> None:
     (tmp_path / "q.txt").write_text("q1 0 d1 1\n")
     (tmp_path / "r.trec").write_text("q1 Q0 d1 1 0.5 t\n")
-    with pytest.raises(InputError, match=r"R@2kt needs passage texts .* `xqg import-run`"):
+    with pytest.raises(InputError, match=r"R@2kt needs answer strings \(--answers\)"):
         evaluate_run_files([tmp_path / "r.trec"], tmp_path / "q.txt", measures=["R@2kt"])
 
 
@@ -114,3 +114,39 @@ def test_miracl_topics_and_their_language(shared_data: Path) -> None:
     assert len(topics) == 828 and topics["2"].startswith("ఆ")
     assert language_of_file(shared_data / TOPICS) == "te"
     assert language_of_file("topics.tsv") is None
+
+
+def test_r_at_kt_of_run_files_from_answers_and_the_passage_tsv(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    articles = json.loads((shared_data / "xquad/xquad.en.json").read_text("utf-8"))["data"]
+    paragraphs = articles[0]["paragraphs"][:2]
+    with (tmp_path / "psgs.tsv").open("w", encoding="utf-8") as out:
+        out.write("id\ttext\ttitle\n")
+        for n, paragraph in enumerate(paragraphs, 1):
+            out.write(f"{n}\t{paragraph['context']}\tSuper Bowl 50\n")
+    # Two real questions of paragraph 1, as XOR-TyDi lines: the run ranks paragraph 1 for the
+    # first (its answer is there) and paragraph 2 alone for the second (its answer is not).
+    questions = paragraphs[0]["qas"][:2]
+    answers = [question["answers"][0]["text"] for question in questions]
+    assert answers[1] not in paragraphs[1]["context"]
+    (tmp_path / "dev.jsonl").write_text(
+        "".join(
+            json.dumps({"id": q["id"], "question": q["question"], "answers": [a], "lang": "en"})
+            + "\n"
+            for q, a in zip(questions, answers, strict=True)
+        ),
+        encoding="utf-8",
+    )
+    (tmp_path / "run.tsv").write_text(f"{questions[0]['id']}\t1\t9\n{questions[1]['id']}\t2\t9\n")
+    report = evaluate_run_files(
+        [tmp_path / "run.tsv"],
+        None,
+        answers=tmp_path / "dev.jsonl",
+        passages=tmp_path / "psgs.tsv",
+        kt=[2000],
+    )
+    assert report.measures == ["R@2kt"]
+    assert report.metrics["run.tsv"]["en"]["R@2kt"] == 0.5
+    with pytest.raises(InputError, match=r"R@2kt needs answer strings .* and the passage texts"):
+        evaluate_run_files([tmp_path / "run.tsv"], None, answers=tmp_path / "dev.jsonl", kt=[2000])

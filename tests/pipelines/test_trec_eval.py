@@ -15,7 +15,7 @@ import pytrec_eval
 
 from pipelines.evaluate import EvaluationReport, evaluate
 from pipelines.trec import import_run
-from store import collections, results
+from store import collections, open_store, results
 from store.db import Store
 from store.records import PassageRecord, QrelRecord, QueryRecord
 
@@ -131,3 +131,23 @@ def test_defaults_measure_what_the_collection_holds_and_say_what_it_lacks(
         "collection 'ties' has no answers (answer strings), so R@2kt has no values; ingest "
         "them or ask for other measures with --measures/--kt"
     )
+
+
+def test_a_collection_without_qrels_gets_a_sentence_not_a_table(
+    db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from xqg_tui.cli import main
+
+    with open_store(db_path) as store:
+        target = collections.ensure_collection(store, "bare", "test")
+        collections.add_passages(store, target.id, [PassageRecord("d1", "", "text")])
+        collections.add_queries(store, target.id, [QueryRecord("q1", "en", "query")])
+    path = tmp_path / "run.trec"
+    path.write_text("q1 Q0 d1 1 1.0 t\n", encoding="utf-8")
+    assert main(["import-run", str(path), "--name", "r", "--db", str(db_path)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "r", "--measures", "MRR@10", "--db", str(db_path)]) == 0
+    printed = capsys.readouterr()
+    said = " ".join((printed.out + printed.err).split())
+    assert "collection 'bare' has no qrels (relevance judgements), so MRR@10 has no values" in said
+    assert "per language" not in said  # no table of dashes

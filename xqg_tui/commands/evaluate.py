@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES, r_at_kt
+from pipelines.metrics.measures import DEFAULT_KT, DEFAULT_MEASURES
 from pipelines.options import TIE_ORDERS
 from xqg_tui import report_files
 from xqg_tui.commands import context
@@ -45,6 +45,15 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--qrels", metavar="FILE", help="a TREC qrels file: RUN arguments are run files"
     )
     evaluate.add_argument(
+        "--answers",
+        metavar="FILE",
+        help="XOR-TyDi questions with answers (.jsonl): RUN arguments are run files, scored "
+        "with R@kt on --passages",
+    )
+    evaluate.add_argument(
+        "--passages", metavar="FILE", help="the passage TSV the run files rank (for R@kt)"
+    )
+    evaluate.add_argument(
         "--topics",
         metavar="FILE",
         action="append",
@@ -76,10 +85,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     report_files.check_outputs(args)
     kt = None if args.kt is None else context.integers(args.kt, "--kt")
     measures = [m.strip() for m in args.measures.split(",") if m.strip()]
-    if args.qrels:
-        # R@kt asked of run files is refused there, with what to do instead
-        asked = [r_at_kt(k).name for k in kt or []] + measures
-        report_files.show_report(_run_files(args, asked), args)
+    if args.qrels or args.answers:
+        report_files.show_report(_run_files(args, measures, kt), args)
         return 0
     with context.open_store(args) as store:
         report = evaluate(
@@ -98,14 +105,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_files(args: argparse.Namespace, measures: list[str]) -> EvaluationReport:
+def _run_files(
+    args: argparse.Namespace, measures: list[str], kt: list[int] | None
+) -> EvaluationReport:
     from pipelines.evaluate_files import evaluate_run_files
 
     return evaluate_run_files(
         args.runs,
         args.qrels,
         topics=args.topics,
+        answers=args.answers,
+        passages=args.passages,
         measures=measures,
+        kt=kt,
         complete=args.complete,
         test=args.test,
         correction=args.correction,
