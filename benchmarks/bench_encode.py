@@ -16,6 +16,7 @@ for ``make bench``'s table; ``--profile`` adds the torch profiler's top operator
 batch on each side.
 
     python benchmarks/bench_encode.py [--quick] [--passages 96] [--queries 768] [--rounds 3]
+                                      [--threads 1] [--profile]
 """
 
 from __future__ import annotations
@@ -86,7 +87,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--queries", type=int, default=768)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's own)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads of both sides (1: steady on a shared machine; 0: torch's own)",
+    )
     parser.add_argument("--quick", action="store_true", help="48 passages, 384 queries, 2 rounds")
     parser.add_argument("--profile", action="store_true", help="top operators of one batch")
     return parser
