@@ -36,7 +36,7 @@ from typing import Any, Literal, NamedTuple
 from pipelines.errors import InputError, shorten
 from pipelines.ingest.records import require_file, text_lines
 from pipelines.options import TIE_ORDERS, Ties
-from pipelines.progress import SILENT, Progress
+from pipelines.progress import SILENT, Advance, Progress
 from pipelines.steps import run_step
 from store import collections, results, runs
 from store.db import Store
@@ -74,8 +74,9 @@ class Unmapped:
         }
 
 
-def read_run_file(path: str | Path) -> tuple[RunFormat, list[RunLine]]:
-    """Parse a TREC or Tevatron run file; every problem names the file and line.
+def read_run_file(path: str | Path, progress: Progress = SILENT) -> tuple[RunFormat, list[RunLine]]:
+    """Parse a TREC or Tevatron run file; every problem names the file and line. ``progress``
+    counts the lines read (a run file of a million lines takes seconds).
 
     Raises:
         InputError: no such file, no lines, a line with the wrong number of fields, a rank
@@ -86,35 +87,60 @@ def read_run_file(path: str | Path) -> tuple[RunFormat, list[RunLine]]:
     parsed: list[RunLine] = []
     run_format: RunFormat | None = None
     seen: dict[tuple[str, str], int] = {}
-    for number, fields in _fields(path):
-        if run_format is None:
-            run_format = FIELDS.get(len(fields))
+    with progress.task(f"reading {path.name}", _line_count(path)) as advance:
+        for number, fields in _fields(path, advance):
             if run_format is None:
+                run_format = _layout(fields, path, number)
+            line = _parse(fields, run_format, number, path)
+            first = seen.setdefault((line.qid, line.docid), number)
+            if first != number:
                 raise InputError(
-                    f"found {len(fields)} fields; expected 6 ({LAYOUT['trec']}) or 3 "
-                    f"({LAYOUT['tevatron']})",
+                    f"docid {line.docid!r} is ranked twice for query {line.qid!r} (first on "
+                    f"line {first}); a run ranks each passage once per query",
                     path,
                     number,
                 )
-        line = _parse(fields, run_format, number, path)
-        first = seen.setdefault((line.qid, line.docid), number)
-        if first != number:
-            raise InputError(
-                f"docid {line.docid!r} is ranked twice for query {line.qid!r} (first on line "
-                f"{first}); a run ranks each passage once per query",
-                path,
-                number,
-            )
-        parsed.append(line)
+            parsed.append(line)
     if run_format is None:
         raise InputError("the run file holds no lines", path)
     return run_format, parsed
 
 
-def _fields(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _layout(fields: list[str], path: Path, number: int) -> RunFormat:
+    """The run file's layout, from the number of fields of its first line."""
+    found = FIELDS.get(len(fields))
+    if found is None:
+        raise InputError(
+            f"found {len(fields)} fields; expected 6 ({LAYOUT['trec']}) or 3 "
+            f"({LAYOUT['tevatron']})",
+            path,
+            number,
+        )
+    return found
+
+
+# Lines read between two progress updates.
+PROGRESS_EVERY = 10_000
+
+
+def _fields(path: Path, advance: Advance) -> Iterator[tuple[int, list[str]]]:
+    number = 0
     for number, text in text_lines(path):
+        if number % PROGRESS_EVERY == 0:
+            advance(PROGRESS_EVERY)
         if text.strip():
             yield number, text.split()
+    advance(number % PROGRESS_EVERY)
+
+
+def _line_count(path: Path) -> int:
+    """The lines of a file (a last line without a newline counts), read in 1 MiB blocks."""
+    count, last = 0, b"\n"
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            count += block.count(b"\n")
+            last = block[-1:]
+    return count + (last != b"\n")
 
 
 def _parse(fields: list[str], run_format: RunFormat, number: int, path: Path) -> RunLine:
@@ -186,7 +212,7 @@ def import_run(
     """
     path = Path(path)
     target = _collection(store, collection)
-    run_format, lines = read_run_file(path)
+    run_format, lines = read_run_file(path, progress)
     params = {
         "source": "import",
         "file": str(path.resolve()),
@@ -201,7 +227,7 @@ def import_run(
     def body(run: Run) -> dict[str, Any]:
         mapped, summary = _map(store, target, ranked)
         _check_mapping(path, target, summary, strict, len(lines))
-        results.add_rankings(store, run.id, mapped)
+        _store_rankings(store, run.id, mapped, progress)
         for warning in summary["warnings"]:
             progress.note(f"WARNING: {warning}")
         return summary
@@ -216,6 +242,22 @@ def import_run(
         collection_id=target.id,
         progress=progress,
     )
+
+
+# Queries stored between two progress updates.
+STORE_EVERY = 1_000
+
+
+def _store_rankings(
+    store: Store, run_id: int, mapped: dict[int, results.Ranked], progress: Progress
+) -> None:
+    """Store the rankings in slices of :data:`STORE_EVERY` queries, counting them."""
+    query_ids = list(mapped)
+    with progress.task("storing rankings (queries)", len(query_ids)) as advance:
+        for start in range(0, len(query_ids), STORE_EVERY):
+            chunk = query_ids[start : start + STORE_EVERY]
+            results.add_rankings(store, run_id, {q: mapped[q] for q in chunk})
+            advance(len(chunk))
 
 
 def _collection(store: Store, ref: str | int | None) -> Collection:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from pipelines.compare import compare
 from pipelines.errors import InputError
+from pipelines.progress import Advance
 from pipelines.trec import export_run, import_run, rankings, read_run_file
 from store import NotFoundError, collections, open_store, results, runs
 from store.db import Store
@@ -222,3 +225,44 @@ def test_source_qids_map_when_one_language_holds_them_and_errors_show_a_valid_id
     assert f"its qids look like {valid!r}" in notes.lines[0]
     with pytest.raises(InputError, match=f"its qids look like {valid!r}"):
         import_run(store, _write(tmp_path, "nope\tsb0\t1.0\n", "nothing.tsv"))
+
+
+class Counted(Notes):
+    """Progress that keeps each task's total and how far it was advanced."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tasks: list[list[object]] = []
+
+    @contextmanager
+    def task(self, description: str, total: int) -> Iterator[Advance]:
+        """Keep [description, total, advanced]."""
+        kept: list[object] = [description, total, 0]
+        self.tasks.append(kept)
+
+        def advance(units: int) -> None:
+            kept[2] = int(str(kept[2])) + units
+
+        yield advance
+
+
+def test_import_counts_lines_read_and_queries_stored(
+    evaluated: tuple[Store, dict[str, Run], int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, _ = evaluated
+    monkeypatch.setattr("pipelines.trec.PROGRESS_EVERY", 2)
+    monkeypatch.setattr("pipelines.trec.STORE_EVERY", 1)
+    # 5 lines, one blank, the last without a newline: read in steps of 2, then the rest.
+    path = _write(
+        tmp_path,
+        f"{A}-ar Q0 sb0 1 9.5 x\n{A}-ar Q0 sb1 2 9.0 x\n\n{B}-ru Q0 w0 1 7.0 x\n"
+        f"{C}-ar Q0 sb0 1 1.0 x",
+        "counted.trec",
+    )
+    counted = Counted()
+    run = import_run(store, path, progress=counted)
+    assert run.summary["queries"] == 3
+    assert counted.tasks == [
+        ["reading counted.trec", 5, 5],
+        ["storing rankings (queries)", 3, 3],
+    ]

@@ -40,7 +40,7 @@ def cmd_import_run(args: argparse.Namespace) -> int:
     from pipelines.trec import import_run
 
     progress = context.progress()
-    with context.open_store(args) as store, progress.stage(f"importing {args.file}"):
+    with context.open_store(args) as store:
         run = import_run(
             store,
             args.file,
