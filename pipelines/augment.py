@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -77,7 +77,40 @@ def owner_sums(rows: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
     return np.asarray(marks @ rows, dtype=np.float64).reshape(n, rows.shape[1])
 
 
-def count_distribution(counts: Sequence[int] | np.ndarray) -> dict[str, Any]:
+class CountDistribution(TypedDict):
+    """How many generated queries the passages have."""
+
+    min: int
+    max: int
+    mean: float
+    passages_without: int
+    # count (as text: a JSON key) -> passages with that many
+    histogram: dict[str, int]
+
+
+class LanguageCheck(TypedDict):
+    """What ``--require-language`` kept and dropped."""
+
+    kept: int
+    dropped: int
+    dropped_per_language: dict[str, int]
+
+
+class _Fused(TypedDict):
+    passages: int
+    generations_used: int
+    per_passage: CountDistribution
+    warnings: list[str]
+
+
+class AugmentSummary(_Fused, total=False):
+    """An augment run's summary (``runs.summary``); ``language_check`` only with
+    ``--require-language``."""
+
+    language_check: LanguageCheck
+
+
+def count_distribution(counts: Sequence[int] | np.ndarray) -> CountDistribution:
     """How many generated queries the passages have: min, max, mean and a histogram."""
     values = np.asarray(counts, dtype=np.int64)
     histogram = Counter(values.tolist())
@@ -95,7 +128,7 @@ def count_distribution(counts: Sequence[int] | np.ndarray) -> dict[str, Any]:
 EVEN_SHARE = 0.8
 
 
-def is_uneven(distribution: dict[str, Any]) -> bool:
+def is_uneven(distribution: CountDistribution) -> bool:
     """Whether generated-query counts differ enough between passages to bias the sum: some
     passage has none, or fewer than ``EVEN_SHARE`` of the most any passage has."""
     return distribution["passages_without"] > 0 or (
@@ -170,7 +203,7 @@ def augment(
         threads=threads,
     )
 
-    def body(run: Run) -> dict[str, Any]:
+    def body(run: Run) -> AugmentSummary:
         with encoding:
             return _build(store, run, base, gen_run, params, encoding, progress)
 
@@ -195,7 +228,7 @@ def _build(
     params: dict[str, Any],
     encoding: Encoding,
     progress: Progress,
-) -> dict[str, Any]:
+) -> AugmentSummary:
     chosen = generations.get_generations(
         store, gen_run.id, languages=params["languages"], per_language=params["per_language"]
     )
@@ -273,7 +306,7 @@ def _build(
         )
     for warning in warnings:
         progress.note(f"WARNING: {warning}")
-    summary = {
+    summary: AugmentSummary = {
         "passages": len(passage_ids),
         "generations_used": len(chosen),
         "per_passage": distribution,
@@ -297,9 +330,9 @@ def _require_detected(store: Store, gen_run: Run) -> None:
 
 def _in_requested_language(
     store: Store, gen_run: Run, chosen: list[generations.Generation]
-) -> tuple[list[generations.Generation], dict[str, Any]]:
+) -> tuple[list[generations.Generation], LanguageCheck]:
     """The generated queries whose detected language is the requested one, and what was
-    dropped: ``{"kept": n, "dropped": n, "dropped_per_language": {lang: n}}``."""
+    dropped."""
     detected = generations.detected_languages(store, gen_run.id)
     kept = [g for g in chosen if detected.get(g.id) == g.language]
     dropped = Counter(g.language for g in chosen if detected.get(g.id) != g.language)

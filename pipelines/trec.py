@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple, TypedDict
 
 from pipelines.errors import InputError, shorten
 from pipelines.ingest.records import require_file, text_lines
@@ -58,6 +58,36 @@ class RunLine(NamedTuple):
     line: int
 
 
+class UnmappedSummary(TypedDict):
+    """Lines whose qid (or docid) the collection does not hold: counts and examples."""
+
+    lines: int
+    distinct: int
+    examples: list[str]
+
+
+class ValidExamples(TypedDict):
+    """One id of each kind the collection holds, shown beside id errors."""
+
+    qid: str
+    docid: str
+
+
+class ImportSummary(TypedDict):
+    """An imported run's summary (``runs.summary``)."""
+
+    queries: int
+    held_out: int
+    depth: int
+    lines: int
+    imported: int
+    per_language: dict[str, int]
+    unknown_qids: UnmappedSummary
+    unknown_docids: UnmappedSummary
+    warnings: list[str]
+    valid_examples: ValidExamples
+
+
 @dataclass
 class Unmapped:
     """Lines whose qid or docid the collection does not hold."""
@@ -65,7 +95,7 @@ class Unmapped:
     lines: int = 0
     ids: Counter[str] = field(default_factory=Counter)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> UnmappedSummary:
         """Counts and a few examples, for the run summary."""
         return {
             "lines": self.lines,
@@ -224,7 +254,7 @@ def import_run(
     }
     ranked = rankings(lines, run_format, ties)
 
-    def body(run: Run) -> dict[str, Any]:
+    def body(run: Run) -> ImportSummary:
         mapped, summary = _map(store, target, ranked)
         _check_mapping(path, target, summary, strict, len(lines))
         _store_rankings(store, run.id, mapped, progress)
@@ -272,7 +302,7 @@ def _collection(store: Store, ref: str | int | None) -> Collection:
 
 def _map(
     store: Store, target: Collection, by_query: dict[str, list[RunLine]]
-) -> tuple[dict[int, results.Ranked], dict[str, Any]]:
+) -> tuple[dict[int, results.Ranked], ImportSummary]:
     """Each known query's ranking (unknown docids as None, in place), and a summary that
     counts the lines that do not map."""
     stored = collections.get_queries(store, target.id)
@@ -294,7 +324,7 @@ def _map(
             continue
         languages[query.language] += 1
         mapped[query.id] = [(passages.get(line.docid), line.score) for line in ranked]
-    summary: dict[str, Any] = {
+    summary: ImportSummary = {
         "queries": len(mapped),
         "held_out": 0,
         "depth": max(map(len, mapped.values()), default=0),
@@ -350,7 +380,7 @@ def _warnings(
 
 
 def _check_mapping(
-    path: Path, target: Collection, summary: dict[str, Any], strict: bool, lines: int
+    path: Path, target: Collection, summary: ImportSummary, strict: bool, lines: int
 ) -> None:
     if summary["imported"] == 0:
         raise InputError(

@@ -68,7 +68,10 @@ def _help(*words: str) -> str:
 def test_defaults_are_added_where_the_help_does_not_state_them_in_words() -> None:
     page = _help("evaluate")
     # The default of --kt depends on the collection: said in words, so not added.
-    assert "--kt KT R@kt token budgets (default 100,500,2000,5000 when the collection has answer strings, else none; '' for none)" in page
+    assert (
+        "--kt KT R@kt token budgets (default 100,500,2000,5000 when the collection has "
+        "answer strings, else none; '' for none)"
+    ) in page
     assert "--measures MEASURES ir-measures names, comma-separated (see docs/evaluation.md)" in page
     assert "(default: MRR@10,nDCG@10,Recall@1,Recall@10,Recall@100)" in page
     # Written in words already: not stated twice.
