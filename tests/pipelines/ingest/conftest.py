@@ -69,13 +69,13 @@ def expect_bad_input(
 
     ``check(args, message)`` runs ``xqg ARGS --db DB`` and asserts exit code 2, exactly
     ``error: MESSAGE`` on stderr, and a database left as it was (a database that did not
-    exist must still not exist, or hold no rows).
+    exist must still not exist, or hold no rows); it returns the exit code.
     """
     if request.param == "database with data":
         template: Path = request.getfixturevalue("populated_template")
         shutil.copyfile(template, db_path)
 
-    def check(args: list[str], message: str) -> None:
+    def check(args: list[str], message: str) -> int:
         existed = db_path.exists()
         before = dump_db(db_path)
         code, _, err = cli(*args, "--db", db_path)
@@ -85,5 +85,6 @@ def expect_bad_input(
             assert dump_db(db_path) == before
         else:
             assert not db_path.exists() or all(not rows for _, rows in dump_db(db_path))
+        return code
 
     return check

@@ -11,7 +11,8 @@ from typing import Any
 
 Cli = Callable[..., tuple[int, str, str]]
 Sql = Callable[..., list[tuple[Any, ...]]]
-ExpectBadInput = Callable[[list[str], str], None]
+# Runs ``xqg ARGS --db DB``, checks the bad-input contract, returns the exit code (2).
+ExpectBadInput = Callable[[list[str], str], int]
 
 TABLES = ("collections", "passages", "queries", "qrels", "answers")
 UNKNOWN_LANGUAGE = "expected an ISO 639-1 code such as ar, bn, de, en, fi, ja, ko, ru, te, zh"

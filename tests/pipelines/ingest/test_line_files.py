@@ -19,14 +19,16 @@ def test_empty_file(
     path = tmp_path / "data.jsonl"
     path.write_text(content, encoding="utf-8")
 
-    expect_bad_input(
+    code = expect_bad_input(
         ["ingest", command, str(path)],
         f"{path}: file is empty; expected one JSON object per line",
     )
+    assert code == 2
 
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_missing_file(tmp_path: Path, command: str, expect_bad_input: ExpectBadInput) -> None:
     path = tmp_path / "absent.jsonl"
 
-    expect_bad_input(["ingest", command, str(path)], f"{path}: no such file; check the path")
+    code = expect_bad_input(["ingest", command, str(path)], f"{path}: no such file; check the path")
+    assert code == 2
