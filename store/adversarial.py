@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from store import results
 from store.db import Store
 
 
@@ -50,11 +51,21 @@ def get_adversarial(store: Store, run_id: int) -> list[AdversarialRecord]:
 
 def relevant_ranks(store: Store, search_run_id: int) -> dict[int, int]:
     """Query id -> rank of its best-ranked relevant passage in a search run (queries whose
-    relevant passages were not retrieved are absent)."""
+    relevant passages were not retrieved are absent). Reads the packed rankings, not the
+    ``results`` view, which decodes every stored hit in SQL."""
+    rankings = results.get_rankings(store, search_run_id)
+    relevant: dict[int, set[int]] = {}
     rows = store.execute(
-        "SELECT r.query_id, MIN(r.rank) FROM results r JOIN qrels j ON j.query_id = r.query_id "
-        "AND j.passage_id = r.passage_id AND j.relevance > 0 WHERE r.run_id = ? "
-        "GROUP BY r.query_id",
+        "SELECT j.query_id, j.passage_id FROM qrels j JOIN rankings r "
+        "ON r.query_id = j.query_id WHERE r.run_id = ? AND j.relevance > 0",
         (search_run_id,),
     )
-    return {int(query_id): int(rank) for query_id, rank in rows}
+    for query_id, passage_id in rows:
+        relevant.setdefault(int(query_id), set()).add(int(passage_id))
+    ranks: dict[int, int] = {}
+    for query_id, wanted in relevant.items():
+        for rank, (passage_id, _) in enumerate(rankings.get(query_id, []), start=1):
+            if passage_id in wanted:
+                ranks[query_id] = rank
+                break
+    return ranks
