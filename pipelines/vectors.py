@@ -7,6 +7,7 @@ a second search or another alpha in an augmentation sweep costs no encoding.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -71,9 +72,38 @@ def cached_vectors(
     progress: Progress = SILENT,
 ) -> np.ndarray:
     """Query-side vectors for ``keys`` (query ids or generation ids), encoding only the
-    ones no earlier vector set of this encoder holds; new ones are saved for next time.
-    An engine (:mod:`pipelines.encoding`) encodes them; given one that loads its model on
-    first use, nothing is loaded when every vector is cached."""
+    ones no earlier vector set of this encoder holds (see :func:`cached_vector_set`)."""
+    index = cached_vector_set(
+        store,
+        encoder,
+        kind=kind,
+        collection_id=collection_id,
+        keys=keys,
+        texts_for=texts_for,
+        run_id=run_id,
+        source_run_id=source_run_id,
+        progress=progress,
+    )
+    return vectors.load_vectors(index, np.asarray(keys, dtype=np.uint64))
+
+
+def cached_vector_set(
+    store: Store,
+    encoder: Encoder | Encoding,
+    *,
+    kind: str,
+    collection_id: int,
+    keys: Sequence[int] | np.ndarray,
+    texts_for: TextsFor,
+    run_id: int,
+    source_run_id: int | None = None,
+    progress: Progress = SILENT,
+) -> Any:
+    """An open vector set (:func:`store.vectors.open_index`) that holds a vector for every
+    one of ``keys`` (query ids or generation ids), encoding only the ones no earlier vector
+    set of this encoder holds; new ones are saved for next time. Callers read the vectors
+    they need from it in batches. An engine (:mod:`pipelines.encoding`) encodes them; given
+    one that loads its model on first use, nothing is loaded when every vector is cached."""
     encoding = as_encoding(encoder)
     key_array = np.asarray(keys, dtype=np.uint64)
     identity = encoding.config.identity()
@@ -98,7 +128,7 @@ def cached_vectors(
         old_keys = np.asarray(index.keys, dtype=np.uint64)
     missing = np.setdiff1d(key_array, old_keys)
     if len(missing) == 0 and index is not None:
-        return vectors.load_vectors(index, key_array)
+        return index
     with (
         vectors.vector_writer(
             store,
@@ -119,7 +149,7 @@ def cached_vectors(
         ):
             writer.add(batch.keys, found)
             advance(len(batch.keys))
-        return vectors.load_vectors(writer.index, key_array)
+    return vectors.open_index(store, vectors.run_vector_set(store, run_id, kind))
 
 
 def _query_batches(keys: np.ndarray, texts_for: TextsFor, size: int) -> Iterator[TextBatch]:

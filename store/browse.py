@@ -299,9 +299,9 @@ class PassageGenerations:
 def passage_generations(store: Store, passage_id: int) -> list[PassageGenerations]:
     """Generated queries of a passage per generation run (oldest run first), by language."""
     rows = store.execute(
-        "SELECT g.run_id, r.name, g.language, g.text FROM generations g "
-        "JOIN runs r ON r.id = g.run_id WHERE g.passage_id = ? "
-        "ORDER BY g.run_id, g.language, g.position",
+        "SELECT g.run_id, r.name, g.language, g.text FROM runs r "
+        "JOIN generations g ON g.run_id = r.id AND g.passage_id = ? "
+        "WHERE r.kind = 'generate' ORDER BY g.run_id, g.language, g.position",
         (passage_id,),
     ).fetchall()
     found: dict[int, PassageGenerations] = {}

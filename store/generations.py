@@ -18,6 +18,7 @@ class Generation(NamedTuple):
     language: str
     position: int
     text: str
+    detected_language: str | None = None
 
 
 class GenerationBatch(NamedTuple):
@@ -90,23 +91,98 @@ def get_generations(
     languages: Sequence[str] | None = None,
     per_language: int | None = None,
 ) -> list[Generation]:
-    """Generated queries of a run in (passage, language, position) order.
+    """Generated queries of a run in (passage, language, position) order, as one list: for
+    small runs and tests; steps stream them with :func:`iter_generations` (a row held as a
+    Python object takes about 300 bytes: 190 GB at 630M rows).
 
     Args:
         languages: keep only these languages.
         per_language: keep only the first n positions per passage and language.
     """
-    rows = store.execute(
-        "SELECT id, passage_id, language, position, text FROM generations WHERE run_id = ? "
-        "ORDER BY passage_id, language, position",
-        (run_id,),
+    return [
+        generation
+        for batch in iter_generations(store, run_id, languages=languages, per_language=per_language)
+        for generation in batch
+    ]
+
+
+STREAM_BATCH = 65_536
+# Keyset paging on the unique key (run_id, passage_id, language, position): each batch is
+# one seek and a range scan, whatever the size of the run; no read stays open between
+# batches, so a writer is never held back.
+_PAGE = (
+    "SELECT id, passage_id, language, position, text, detected_language FROM generations "
+    "WHERE run_id = ? AND (passage_id, language, position) > (?, ?, ?) {languages}"
+    "ORDER BY passage_id, language, position LIMIT ?"
+)
+
+
+def iter_generations(
+    store: Store,
+    run_id: int,
+    *,
+    languages: Sequence[str] | None = None,
+    per_language: int | None = None,
+    batch_size: int | None = None,
+) -> Iterator[list[Generation]]:
+    """Generated queries of a run in (passage, language, position) order, in batches of at
+    most ``batch_size`` (default ``STREAM_BATCH``; a passage's queries may span two
+    batches); memory is bounded by one batch, never by the run.
+
+    Args:
+        languages: keep only these languages.
+        per_language: keep only the first n positions per passage and language.
+    """
+    chosen = list(languages) if languages is not None else None
+    sql = _PAGE.format(
+        languages="" if chosen is None else f"AND language IN ({', '.join('?' * len(chosen))}) "
     )
-    found = [Generation(int(r[0]), int(r[1]), r[2], int(r[3]), r[4]) for r in rows]
-    if languages is not None:
-        found = [g for g in found if g.language in languages]
-    if per_language is not None:
-        found = _first_per_language(found, per_language)
-    return found
+    size = batch_size or STREAM_BATCH
+    after: tuple[int, str, int] = (-1, "", -1)
+    kept = _FirstPerLanguage(per_language)
+    while True:
+        rows = store.execute(sql, (run_id, *after, *(chosen or ()), size)).fetchall()
+        if not rows:
+            return
+        after = (int(rows[-1][1]), str(rows[-1][2]), int(rows[-1][3]))
+        batch = kept.filter(list(map(Generation._make, rows)))
+        if batch:
+            yield batch
+
+
+def generation_texts(store: Store, generation_ids: Sequence[int]) -> list[str]:
+    """The texts of these generated queries, in the order given (every id must exist)."""
+    found: dict[int, str] = {}
+    for start in range(0, len(generation_ids), 30_000):
+        chunk = [int(i) for i in generation_ids[start : start + 30_000]]
+        marks = ", ".join("?" * len(chunk))
+        found.update(
+            store.execute(f"SELECT id, text FROM generations WHERE id IN ({marks})", chunk)
+        )
+    return [found[int(i)] for i in generation_ids]
+
+
+class _FirstPerLanguage:
+    """Keeps the first n generated queries of each (passage, language) of a stream sorted
+    by passage and language; holds only the key it is counting."""
+
+    def __init__(self, n: int | None) -> None:
+        self.n = n
+        self.key: tuple[int, str] | None = None
+        self.seen = 0
+
+    def filter(self, generations: list[Generation]) -> list[Generation]:
+        if self.n is None:
+            return generations
+        kept: list[Generation] = []
+        for generation in generations:
+            key = (generation.passage_id, generation.language)
+            if key != self.key:
+                self.key, self.seen = key, 0
+            if self.seen < self.n:
+                kept.append(generation)
+                self.seen += 1
+        return kept
 
 
 class LanguageAgreement(NamedTuple):
@@ -194,17 +270,6 @@ def held_out_query_ids(store: Store, run_ids: Iterable[int]) -> set[int]:
         ids,
     )
     return {int(r[0]) for r in rows}
-
-
-def _first_per_language(generations: list[Generation], n: int) -> list[Generation]:
-    kept: list[Generation] = []
-    seen: dict[tuple[int, str], int] = {}
-    for generation in generations:
-        key = (generation.passage_id, generation.language)
-        if seen.get(key, 0) < n:
-            kept.append(generation)
-            seen[key] = seen.get(key, 0) + 1
-    return kept
 
 
 def add_generation_batch(

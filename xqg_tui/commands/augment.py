@@ -41,6 +41,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="drop generated queries whose detected language is not the one they were "
         "generated for (counted in the run summary)",
     )
+    augment.add_argument(
+        "--stream",
+        action="store_true",
+        help="encode the generated queries straight into per-passage sums and store no "
+        "generated-query vectors (bounded memory and disk; another augment encodes again)",
+    )
     context.add_encoding_engine(augment)
     augment.set_defaults(handler=cmd_augment)
 
@@ -60,6 +66,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
             per_language=args.per_lang,
             center=args.center,
             require_language=args.require_language,
+            stream=args.stream,
             **context.encoding_engine(args),
             name=args.name,
             progress=context.progress(),
