@@ -83,7 +83,10 @@ def run_demo(
     build_index(
         store, COLLECTION, encoder or EncoderConfig(), name="demo-baseline", progress=progress
     )
-    generate_heldout(store, COLLECTION, k=k, seed=seed, name="demo-heldout", progress=progress)
+    # A few hundred stand-ins: the word index costs nothing here and the app searches them.
+    generate_heldout(
+        store, COLLECTION, k=k, seed=seed, name="demo-heldout", fts=True, progress=progress
+    )
     for name, alpha, aggregation in VARIANTS:
         augment(
             store,

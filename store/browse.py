@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from store import generations
 from store.db import Store
 
 PREVIEW_CHARS = 200
@@ -98,6 +99,9 @@ class PassageListing:
     # of their title and text.
     in_generations: bool = False
     language: str | None = None
+    # With in_generations: the collection's generation runs that are not in the word index
+    # (not searched; ``xqg generate fts RUN`` adds one).
+    unindexed: tuple[str, ...] = ()
 
 
 class PassageLine(NamedTuple):
@@ -146,7 +150,10 @@ def list_passages(
                 f"SELECT count(*) FROM passages p WHERE {GENERATION_MATCHED}",
                 {"c": collection_id, "m": match, "l": language},
             )
-            return PassageListing(collection_id, match, int(total), 0, False, True, language)
+            unindexed = tuple(generations.unindexed_runs(store, collection_id))
+            return PassageListing(
+                collection_id, match, int(total), 0, False, True, language, unindexed
+            )
     match = None if in_generations else fts_query(text_filter)
     if match is None:
         # The count reads the (collection, docid) index; "+collection_id" keeps that index

@@ -69,8 +69,10 @@ def index_text(store: Store, run_id: int) -> int:
     """Put a run's generated queries into the full-text index (``generations_fts``), once;
     returns how many rows went in (0 when the run was indexed already).
 
-    Generating steps call it when their run has all its rows: one bulk insert is about 3x
-    cheaper than indexing row by row, and it keeps the writes of a generating run short.
+    Optional, and only once a run has all its rows (``--fts`` of the generating steps, or
+    ``xqg generate fts RUN`` later): the trigram index costs about twice the rows' own
+    bytes and is written about 2.5x slower than the rows (``benchmarks/bench_store.py``);
+    one bulk insert is about 3x cheaper than indexing row by row.
     """
     with store.transaction():
         if store.scalar("SELECT 1 FROM generations_indexed WHERE run_id = ?", (run_id,)):
@@ -82,6 +84,25 @@ def index_text(store: Store, run_id: int) -> int:
         ).rowcount
         store.execute("INSERT INTO generations_indexed (run_id) VALUES (?)", (run_id,))
     return count
+
+
+FTS_HINT = "xqg generate fts {run}"
+
+
+def unindexed_runs(store: Store, collection_id: int | None = None) -> list[str]:
+    """Names of the finished generation runs (of one collection, if given) whose generated
+    queries are not in the full-text index, oldest first: a word search of generated
+    queries does not see them until ``xqg generate fts RUN`` builds it."""
+    return [
+        str(row[0])
+        for row in store.execute(
+            "SELECT r.name FROM runs r WHERE r.kind = 'generate' AND r.status = 'done' "
+            "AND (? IS NULL OR r.collection_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM generations_indexed i WHERE i.run_id = r.id) "
+            "AND EXISTS (SELECT 1 FROM generations g WHERE g.run_id = r.id) ORDER BY r.id",
+            (collection_id, collection_id),
+        )
+    ]
 
 
 def get_generations(

@@ -30,7 +30,9 @@ TABLES: dict[str, dict[str, Any]] = {
     "generations": {
         "label_column": "text",
         "description": "Generated queries per passage, language and position; the language a "
-        "detector found in each and its confidence.",
+        "detector found in each and its confidence. Full-text search here covers only the "
+        "runs listed in generations_indexed: build it for another run with "
+        "`xqg generate fts RUN`.",
         "columns": {
             "language": "the language the query was generated for (ISO 639-1)",
             "detected_language": "the language py3langid finds in the text (NULL: not detected "

@@ -17,6 +17,7 @@ from typing import Any
 
 from pipelines.errors import InputError
 from pipelines.generations.detection import with_detected
+from pipelines.generations.fulltext import with_text_index
 from pipelines.generations.guards import renumbered
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import run_step
@@ -51,6 +52,7 @@ def generate_heldout(
     splits: Sequence[str] | None = None,
     seed: int = DEFAULT_SEED,
     name: str | None = None,
+    fts: bool = False,
     progress: Progress = SILENT,
 ) -> Run:
     """Write a ``heldout`` generation run (see the module docstring).
@@ -93,11 +95,10 @@ def generate_heldout(
         records, summary = _stand_ins(store, found.id, queries, chosen_languages, k, seed)
         with progress.task("writing stand-in generations", len(records)) as advance:
             generations.add_generations(store, run.id, with_detected(records))
-            generations.index_text(store, run.id)
             advance(len(records))
         return summary
 
-    return run_step(
+    run = run_step(
         store,
         "generate",
         params,
@@ -107,6 +108,7 @@ def generate_heldout(
         collection_id=found.id,
         progress=progress,
     )
+    return with_text_index(store, run) if fts else run
 
 
 def _stand_ins(

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from pipelines.errors import InputError
 from pipelines.generations.detection import with_detected
+from pipelines.generations.fulltext import with_text_index
 from pipelines.generations.guards import renumbered
 from pipelines.ingest.records import iter_jsonl, text_field
 from pipelines.languages import normalize_language
@@ -96,6 +97,7 @@ def import_generations(
     *,
     guards: bool = True,
     name: str | None = None,
+    fts: bool = False,
     progress: Progress = SILENT,
 ) -> Run:
     """Store generated queries from a file as a ``generate`` run with ``source: import``.
@@ -123,7 +125,6 @@ def import_generations(
         ]
         with progress.task("importing generations", len(records)) as advance:
             generations.add_generations(store, run.id, with_detected(records))
-            generations.index_text(store, run.id)
             advance(len(records))
         return {
             "generations": len(records),
@@ -132,7 +133,7 @@ def import_generations(
             "per_language": dict(sorted(Counter(r.language for r in kept).items())),
         }
 
-    return run_step(
+    run = run_step(
         store,
         "generate",
         params,
@@ -142,6 +143,7 @@ def import_generations(
         collection_id=found.id,
         progress=progress,
     )
+    return with_text_index(store, run) if fts else run
 
 
 def _renumbered(rows: list[ImportedQuery]) -> list[ImportedQuery]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pipelines.errors import InputError
 from pipelines.generations.engines import Engine, EngineName, make_engine
+from pipelines.generations.fulltext import with_text_index
 from pipelines.generations.plan import Shard, batch_sizes, parse_shard, plan_batches
 from pipelines.generations.prompts import trained_template
 from pipelines.generations.settings import GenerationSettings
@@ -50,6 +51,7 @@ def generate_queries(
     actors: int | None = None,
     name: str | None = None,
     resume: str | None = None,
+    fts: bool = False,
     progress: Progress = SILENT,
 ) -> Run:
     """Generate queries for a collection (or the shard ``i/N`` of it) with a seq2seq model.
@@ -67,6 +69,8 @@ def generate_queries(
         actors: Ray actors (default: one per GPU of the cluster, else one).
         name: run name; a run of that name with the same settings is continued or reused.
         resume: name or id of a run to continue with its own settings.
+        fts: put the run's queries into the word index once the run is done (see
+            :mod:`pipelines.generations.fulltext`; ``xqg generate fts RUN`` does it later).
 
     Returns:
         The run: ``done`` once every batch is stored, ``running`` while other shards work.
@@ -104,7 +108,7 @@ def generate_queries(
     found = collections.get_collection(store, collection)
     params = settings.to_params(found.name, _passages(store, found))
     part = shard if isinstance(shard, Shard) else parse_shard(shard)
-    return _Generation(store, found, settings, params, part, progress).run(
+    run = _Generation(store, found, settings, params, part, progress).run(
         target,
         name,
         resuming=resume is not None,
@@ -114,6 +118,7 @@ def generate_queries(
         threads=threads,
         actors=actors,
     )
+    return with_text_index(store, run) if fts else run
 
 
 def _resumable(store: Store, ref: str, collection: str | None, given: dict[str, Any]) -> Run:
@@ -254,7 +259,6 @@ class _Generation:
                 f"{run.name!r} are stored, and it is marked done when the other shards finish"
             )
             return runs.get_run(self.store, run.id)
-        generations.index_text(self.store, run.id)
         return runs.finish_run(self.store, run.id, _summary(self.store, run.id))
 
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pytest
 
 from store import open_store
+from tests.conftest import copy_database
 from xqg_tui.cli import main
 
 pytestmark = pytest.mark.slow
@@ -116,3 +117,25 @@ def test_the_metadata_alone(small_db: Path, tmp_path: Path) -> None:
         "generations_of_passage",
     }
     assert document["databases"]["xqg"]["tables"]["passages"]["label_column"] == "docid"
+
+
+def test_runs_without_word_index_are_named_with_the_command_that_builds_it(
+    small_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", str(copy_database(small_db, tmp_path / "xqg.db"))]
+    written = ["--metadata", str(tmp_path / "metadata.json")]
+    assert main(["datasette", *db, *written]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "leaves out stand-ins (no word index yet)" in said
+    assert "`xqg generate fts stand-ins`" in said
+    assert main(["generate", "fts", "stand-ins", *db]) == 0
+    with open_store(db[1], create=False) as store:
+        stored = store.scalar("SELECT count(*) FROM generations")
+    assert f"{stored:,} generated queries of stand-ins put into the word index" in " ".join(
+        capsys.readouterr().out.split()
+    )
+    assert main(["generate", "fts", "stand-ins", *db]) == 0
+    assert "in the word index already" in capsys.readouterr().out
+    assert main(["datasette", *db, *written]) == 0
+    assert "no word index" not in capsys.readouterr().out
+    assert main(["generate", "fts", "nonesuch", *db]) == 2

@@ -39,10 +39,22 @@ def cmd_datasette(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipelines.errors import InputError
+    from store.generations import FTS_HINT, unindexed_runs
     from xqg_tui.datasette import metadata
 
-    with context.open_store(args):  # exists, is an xqg database, migrated
-        pass
+    with context.open_store(args) as store:  # exists, is an xqg database, migrated
+        unindexed = unindexed_runs(store)
+    if unindexed:
+        from xqg_tui.console import out
+        from xqg_tui.literal import literal
+
+        hint = FTS_HINT.format(run=unindexed[0])
+        out.print(
+            literal(
+                f"note: full-text search of generations leaves out {', '.join(unindexed)} "
+                f"(no word index yet); build it with `{hint}`"
+            )
+        )
     text = json.dumps(metadata(args.db), indent=2)
     if args.metadata:
         Path(args.metadata).write_text(text + "\n", encoding="utf-8")

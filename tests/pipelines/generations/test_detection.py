@@ -58,7 +58,7 @@ def test_imports_store_it_and_an_english_query_asked_for_german_shows(
 
 
 def test_runs_stored_before_language_id_are_filled_in_once(xquad_store: Store) -> None:
-    run = generate_heldout(xquad_store, "xquad", k=1, seed=13)
+    run = generate_heldout(xquad_store, "xquad", k=1, seed=13, fts=True)
     detected = _stored(xquad_store, run.id)
     with xquad_store.transaction():
         xquad_store.execute(

@@ -9,9 +9,10 @@ import pytest
 
 from pipelines.errors import InputError
 from pipelines.generations import import_generations, read_generations
+from pipelines.generations.fulltext import build_text_index
 from pipelines.ingest import ingest, read_xquad
 from store import Store, open_store
-from store.generations import get_generations
+from store.generations import get_generations, unindexed_runs
 from xqg_tui.cli import main
 
 
@@ -70,14 +71,22 @@ def test_guards_renumber_around_dropped_empties_and_no_guards_keep_them(
     assert (guarded.params["guards"], unguarded.params["guards"]) == (True, False)
 
 
-def test_imported_queries_are_in_the_full_text_index(xquad_db: Path, tmp_path: Path) -> None:
+def test_the_word_index_is_built_with_fts_or_later(xquad_db: Path, tmp_path: Path) -> None:
     path = _write(tmp_path / "gen.jsonl", OFFICIAL)
+    search = "SELECT text FROM generations_fts WHERE generations_fts MATCH 'voitti'"
     with open_store(xquad_db) as store:
-        import_generations(store, path, "xquad")
-        found = store.execute(
-            "SELECT text FROM generations_fts WHERE generations_fts MATCH 'voitti'"
-        ).fetchall()
-    assert found == [("Kuka voitti?",)]
+        plain = import_generations(store, path, "xquad", name="plain")
+        unindexed = unindexed_runs(store)
+        not_yet = store.execute(search).fetchall()
+        assert build_text_index(store, "plain") == (plain, 4)
+        assert build_text_index(store, plain.id)[1] == 0  # once only
+        later = store.execute(search).fetchall()
+        indexed = import_generations(store, path, "xquad", name="indexed", fts=True)
+        both = store.execute(search).fetchall()
+        reused = import_generations(store, path, "xquad", name="indexed", fts=True)
+        left = unindexed_runs(store)
+    assert (unindexed, not_yet, left) == (["plain"], [], [])
+    assert later == [("Kuka voitti?",)] and both == later * 2 and reused.id == indexed.id
 
 
 def test_a_file_of_empty_queries_only_is_refused(xquad_db: Path, tmp_path: Path) -> None:

@@ -78,18 +78,18 @@ def test_shards_write_into_one_run_whose_union_is_the_whole(
     xquad_store: Store, tiny_model: Path
 ) -> None:
     model = str(tiny_model)
-    whole = generate_queries(xquad_store, "xquad", model=model, name="whole", **SETTINGS)
+    whole = generate_queries(xquad_store, "xquad", model=model, name="whole", fts=True, **SETTINGS)
     parts, indexed = [], []
     for shard in ("2/3", "3/3", "1/3"):
         parts.append(
             generate_queries(
-                xquad_store, "xquad", model=model, name="split", shard=shard, **SETTINGS
+                xquad_store, "xquad", model=model, name="split", shard=shard, fts=True, **SETTINGS
             )
         )
         indexed.append(_every_row_indexed(xquad_store))
     assert [p.status for p in parts] == ["running", "running", "done"]
     assert len({p.id for p in parts}) == 1
-    # The shard that completes the run puts all of its rows into the full-text index.
+    # With --fts, the shard that completes the run puts all its rows into the word index.
     assert indexed == [False, False, True]
     assert generated_rows(xquad_store, parts[-1].id) == generated_rows(xquad_store, whole.id)
     assert parts[-1].summary["shards"] == ["1/3", "2/3", "3/3"]

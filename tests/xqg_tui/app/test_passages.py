@@ -11,7 +11,7 @@ from textual.widgets import Select, Static
 
 from store import Store, open_store
 from store.collections import add_passages, ensure_collection, iter_passages, passage_ids_by_docid
-from store.generations import add_generations, get_generations
+from store.generations import add_generations, get_generations, index_text
 from store.records import GenerationRecord, PassageRecord
 from store.runs import finish_run, get_run, start_run
 from tests.xqg_tui.app.conftest import MakeApp
@@ -214,3 +214,25 @@ async def test_the_filter_searches_generated_queries_in_one_language(
         await wait_until(pilot, lambda: "queries in 1 languages" in shown(generations))
         app.screen.query_one("#filter-in", Select).value = "passages"
         await wait_until(pilot, lambda: not shown(count).endswith(f"{len(spanish)} of 40 match"))
+
+
+@synchronous
+async def test_runs_without_word_index_are_named_when_generations_are_searched(
+    big_db: Path, make_app: MakeApp
+) -> None:
+    app = make_app(big_db)
+    async with app.run_test(size=SIZE) as pilot:
+        count = app.screen.query_one("#passage-count", Static)
+        await wait_until(pilot, lambda: shown(count) == f"{PASSAGES:,} passages")
+        app.screen.query_one("#filter-in", Select).value = "generations"
+        await pilot.press("slash", *"numero")
+        await wait_until(pilot, lambda: shown(count).startswith("0 of 1,000 match"))
+        said = " ".join(shown(count).split())
+        assert "no word index yet: mt5, stand-ins" in said
+        assert "build it: xqg generate fts mt5" in said
+        with open_store(big_db, create=False) as store:
+            index_text(store, get_run(store, "mt5").id)
+        await pilot.press("backspace", "o")  # the same filter, read again
+        await wait_until(pilot, lambda: shown(count).startswith("1 of 1,000 match"))
+        said = " ".join(shown(count).split())
+        assert "no word index yet: stand-ins;" in said and "mt5" not in said

@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Input, Select, Static
 
-from store import browse
+from store import browse, generations
 from store.browse import CollectionInfo, Passage, PassageGenerations, PassageListing
 from xqg_tui.app.messages import (
     CollectionsLoaded,
@@ -272,4 +272,9 @@ def _count_text(listing: PassageListing, collections: list[CollectionInfo]) -> s
     everything = next((c.passages for c in collections if c.id == listing.collection_id), 0)
     if listing.match is None:
         return f"{listing.total:,} passages"
-    return f"{listing.total:,} of {everything:,} match"
+    matched = f"{listing.total:,} of {everything:,} match"
+    if listing.in_generations and listing.unindexed:
+        names = ", ".join(listing.unindexed)
+        first = generations.FTS_HINT.format(run=listing.unindexed[0])
+        return f"{matched} (not searched, no word index yet: {names}; build it: {first})"
+    return matched
