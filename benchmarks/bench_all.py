@@ -34,6 +34,7 @@ def benchmarks(data: Path) -> list[tuple[str, list[str]]]:
         ("encode", ["bench_encode.py"]),
         ("generate", ["bench_generate.py", "--xquad", str(data / "xquad"), "--threads", "1"]),
         ("search", ["bench_search.py"]),
+        ("store", ["bench_store.py"]),
         ("app", ["bench_tui.py"]),
     ]
 
