@@ -320,7 +320,7 @@ def _build(
         else:
             batches = _encoded_vectors(chosen, encoding, progress)
             task = nullcontext(fusion.advance)
-        with task as advance:
+        with task as advance, fusion:
             fusion.advance = advance
             for rows, found in batches:
                 fusion.add(rows, found)
@@ -484,6 +484,7 @@ class _Fusion:
     the mean generated-query vector is known only at the end: each block's sums go to a
     scratch file beside the database (8 bytes a dimension and passage), then every block
     is fused as ``sum - count x mean``, with no second pass over the generated queries.
+    A context manager: the scratch file is gone when the block ends, whatever happened.
     """
 
     def __init__(
@@ -503,6 +504,15 @@ class _Fusion:
         self.block = PassageSums(self._size(), writer.dim)
         self.total = np.zeros(writer.dim, dtype=np.float64)
         self.scratch = store.vectors_dir / f"run{run.id}-sums.partial" if params["center"] else None
+
+    def __enter__(self) -> _Fusion:
+        if self.scratch is not None:  # one left by a killed attempt of this run
+            self.scratch.unlink(missing_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.scratch is not None:
+            self.scratch.unlink(missing_ok=True)
 
     def _size(self) -> int:
         return max(0, min(CHUNK, len(self.passage_ids) - self.start))
@@ -545,16 +555,13 @@ class _Fusion:
     def _fuse_centred(self) -> None:
         assert self.scratch is not None
         mean = self.total / max(int(self.counts.sum()), 1)
-        try:
-            with self.scratch.open("rb") as handle:
-                for start in range(0, len(self.passage_ids), CHUNK):
-                    ids = self.passage_ids[start : start + CHUNK]
-                    sums = np.fromfile(handle, dtype=np.float64, count=len(ids) * len(mean))
-                    counts = self.counts[start : start + len(ids)]
-                    self._write(ids, sums.reshape(len(ids), -1) - counts[:, None] * mean, counts)
-                    self.advance(len(ids))
-        finally:
-            self.scratch.unlink(missing_ok=True)
+        with self.scratch.open("rb") as handle:
+            for start in range(0, len(self.passage_ids), CHUNK):
+                ids = self.passage_ids[start : start + CHUNK]
+                sums = np.fromfile(handle, dtype=np.float64, count=len(ids) * len(mean))
+                counts = self.counts[start : start + len(ids)]
+                self._write(ids, sums.reshape(len(ids), -1) - counts[:, None] * mean, counts)
+                self.advance(len(ids))
 
     def _write(self, ids: np.ndarray, totals: np.ndarray, counts: np.ndarray) -> None:
         passages = vectors.load_vectors(self.baseline, ids)

@@ -215,16 +215,6 @@ class LanguageAgreement(NamedTuple):
     undetected: int
 
 
-def detected_languages(store: Store, run_id: int) -> dict[int, str | None]:
-    """Generation id -> the language detected in it (None where not detected yet)."""
-    return {
-        int(row[0]): row[1]
-        for row in store.execute(
-            "SELECT id, detected_language FROM generations WHERE run_id = ?", (run_id,)
-        )
-    }
-
-
 def undetected(store: Store, run_id: int, limit: int) -> list[tuple[int, str]]:
     """Up to ``limit`` (id, text) of a run's generated queries with no detected language."""
     return [

@@ -12,10 +12,13 @@ import pytest
 
 from pipelines import augment as augmenting
 from pipelines.augment import PassageSums, augment, fuse, owner_sums
+from pipelines.errors import InputError
 from pipelines.generations import import_generations
 from store import Store, open_store, runs, vectors
+from store.collections import add_passages
 from store.generations import get_generations
-from store.records import Run
+from store.records import PassageRecord, Run
+from tests.conftest import copy_database
 
 pytestmark = pytest.mark.slow
 
@@ -182,3 +185,33 @@ def test_passage_sums_refuse_unsorted_passages() -> None:
     sums = PassageSums(3, 2)
     with pytest.raises(ValueError, match="sorted by passage"):
         sums.add(np.array([0, 2, 1]), np.ones((3, 2), dtype=np.float32))
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["stored", "stream"])
+def test_a_passage_missing_from_the_index_fails_cleanly(
+    pristine_demo_db: Path, small_blocks: None, tmp_path: Path, stream: bool
+) -> None:
+    """The stray passage comes last in passage order, after every block went to the
+    scratch file of --center: the run fails with the fix, and leaves no file behind (on a
+    copy of the demo: the shared one keeps its collection indexed whole)."""
+    with open_store(copy_database(pristine_demo_db, tmp_path / "xqg.db")) as demo_store:
+        collection = demo_store.scalar("SELECT id FROM collections WHERE name = 'xquad'")
+        add_passages(demo_store, collection, [PassageRecord("late#0", "Late", "Not indexed.")])
+        docids = [r[0] for r in demo_store.execute("SELECT docid FROM passages ORDER BY id")]
+        lines = [{"docid": d, "lang": "de", "text": f"Frage zu {d}?"} for d in docids]
+        path = tmp_path / "late.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n" for line in lines), "utf-8")
+        import_generations(demo_store, path, "xquad", name=f"late-{stream}")
+        before = sorted(p.name for p in demo_store.vectors_dir.iterdir())
+        with pytest.raises(InputError, match="that index 'demo-baseline' lacks") as caught:
+            augment(
+                demo_store,
+                "demo-baseline",
+                f"late-{stream}",
+                center=True,
+                stream=stream,
+                name=f"late-xqg-{stream}",
+            )
+        after = sorted(p.name for p in demo_store.vectors_dir.iterdir())
+    assert "rebuild the index" in str(caught.value)
+    assert after == before
