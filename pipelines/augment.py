@@ -385,12 +385,12 @@ class _Chosen:
     def rows(self, owners: np.ndarray) -> np.ndarray:
         """Rows in the sorted index keys of these passage ids."""
         rows = np.searchsorted(self.passage_ids, owners)
-        inside = np.minimum(rows, len(self.passage_ids) - 1)
-        stray = np.unique(owners[self.passage_ids[inside] != owners]) if len(inside) else owners
-        if len(stray):
+        known = rows < len(self.passage_ids)
+        known[known] = self.passage_ids[rows[known]] == owners[known]
+        if not known.all():
             raise InputError(
                 f"generation run {self.gen_run.name!r} has queries for passages that index "
-                f"{self.params['index']!r} lacks (e.g. passage id {int(stray[0])}); "
+                f"{self.params['index']!r} lacks (e.g. passage id {int(owners[~known][0])}); "
                 "rebuild the index"
             )
         return rows
@@ -415,7 +415,7 @@ def _stored_vectors(
     chosen: _Chosen,
     encoding: Encoding,
     progress: Progress,
-) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+) -> VectorBatches:
     """(index rows, vectors) in passage order, read in batches from the generated-query
     vector set of this encoder, after encoding and storing the ones it lacks (done before
     the first batch is asked for). Holds the chosen ids and their rows: 16 bytes a
