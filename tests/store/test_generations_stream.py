@@ -74,3 +74,20 @@ def test_languages_and_ids_and_detected_language(store: Store) -> None:
     stored = store.scalar("SELECT id FROM generations WHERE text = 'c-te-0'")
     assert found[-1].id == stored
     assert list(iter_generations(store, run, languages=["ko"])) == []
+
+
+def test_generated_queries_keep_one_index_and_the_stand_ins_source(store: Store) -> None:
+    """Every index on the 630M-row table is paid on each insert: the key, and the source
+    index over stand-ins only (a partial index: model rows, whose source is NULL, skip it)."""
+    indexes = {row[1]: row for row in store.execute("PRAGMA index_list(generations)")}
+    assert set(indexes) == {"sqlite_autoindex_generations_1", "generations_source"}
+    assert indexes["generations_source"][4] == 1  # partial
+    plan = " ".join(
+        str(row[3])
+        for row in store.execute(
+            "EXPLAIN QUERY PLAN SELECT g.text FROM runs r JOIN generations g "
+            "ON g.run_id = r.id AND g.passage_id = ? WHERE r.kind = 'generate'",
+            (1,),
+        )
+    )
+    assert "sqlite_autoindex_generations_1 (run_id=? AND passage_id=?)" in plan
