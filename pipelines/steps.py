@@ -39,9 +39,13 @@ def run_step(
     default_name: str | None = None,
     parents: Iterable[tuple[str, int]] = (),
     collection_id: int | None = None,
+    resumable: bool = False,
     progress: Progress = SILENT,
 ) -> Run:
-    """Record and execute one step; ``body`` computes and writes, returning the summary."""
+    """Record and execute one step; ``body`` computes and writes, returning the summary.
+
+    A ``resumable`` step's failed or interrupted run of the same parameters is continued
+    (``body`` runs again on it and picks up what it had stored) instead of replaced."""
     claim = claim_run(
         store,
         kind,
@@ -50,6 +54,7 @@ def run_step(
         default_name=default_name,
         parents=parents,
         collection_id=collection_id,
+        resumable=resumable,
         note=progress.note,
     )
     with lifecycle.supervised(claim, discard=BAD_INPUT):

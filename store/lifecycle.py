@@ -186,8 +186,8 @@ REBUILT_IN_PLACE = ("index", "augment")
 
 
 def _forget_vector_sets(store: Store, run_id: int) -> list[str]:
-    """Delete a run's vector-set rows; return the paths of their files."""
-    paths = [v.path for v in vectors.run_vector_sets(store, run_id)]
+    """Delete a run's vector-set rows (and their shards'); return the paths of their files."""
+    paths = vectors.run_shard_paths(store, run_id)
     store.execute("DELETE FROM vector_sets WHERE run_id = ?", (run_id,))
     return paths
 
