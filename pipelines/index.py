@@ -14,7 +14,7 @@ from pipelines.encoders.base import EncoderConfig
 from pipelines.encoding import make_encoding
 from pipelines.errors import InputError
 from pipelines.hub import model_source
-from pipelines.options import EngineName
+from pipelines.options import HNSW_CONNECTIVITY, HNSW_EXPANSION_ADD, EngineName
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import Storage, encode_corpus
@@ -23,9 +23,8 @@ from store.db import Store, open_store
 from store.errors import NotFoundError
 from store.records import Run, VectorSet
 
-# HNSW graph parameters when --hnsw is asked for without its own (benchmarks/bench_hnsw.py).
-CONNECTIVITY = 16
-EXPANSION_ADD = 128
+CONNECTIVITY = HNSW_CONNECTIVITY
+EXPANSION_ADD = HNSW_EXPANSION_ADD
 
 
 def build_index(

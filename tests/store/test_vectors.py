@@ -115,5 +115,5 @@ def test_a_file_whose_layout_has_bytes_left_over_is_refused(
     assert len(open_index(store, vector_set)) == 40
     with vector_path(store, vector_set).open("ab") as handle:
         handle.write(b"\0" * 8)  # a byte count the layout does not explain
-    with pytest.raises(StoreError, match="not a whole usearch index .* shard 0 of vector set 1"):
+    with pytest.raises(StoreError, match=r"not a whole usearch index .* shard 0 of vector set 1"):
         open_index(store, vector_set)
