@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -83,9 +85,21 @@ class ShardFile:
     def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
         """Append rows (already in the storage type) and their keys."""
         assert self._handle is not None
-        self._handle.write(rows.tobytes())
+        with self._named_errors():
+            self._handle.write(rows.tobytes())
         self.keys.append(keys)
         self.count += len(keys)
+
+    @contextmanager
+    def _named_errors(self) -> Iterator[None]:
+        """A failed write (a full disk, a size limit) as bad input naming the file."""
+        try:
+            yield
+        except OSError as error:
+            raise StoreError(
+                f"{self.partial}: could not write the vector file ({error}): the disk may be "
+                "full or over a size limit; free space and rerun the same command"
+            ) from None
 
     def close(self) -> np.ndarray:
         """Finish the file under its final name; returns its keys in slot order."""
@@ -93,13 +107,17 @@ class ShardFile:
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, dtype=np.uint64)
         handle, self._handle = self._handle, None
         try:
-            _write_tail(handle, keys, self.dim, self.dtype)
-            handle.seek(0)
-            handle.write(struct.pack("<II", self.count, self.dim * ROW_BYTES[self.dtype]))
-            handle.flush()
-            os.fsync(handle.fileno())
-        finally:
+            with self._named_errors():
+                _write_tail(handle, keys, self.dim, self.dtype)
+                handle.seek(0)
+                handle.write(struct.pack("<II", self.count, self.dim * ROW_BYTES[self.dtype]))
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
             handle.close()
+            self.partial.unlink(missing_ok=True)
+            raise
+        handle.close()
         os.replace(self.partial, self.path)
         return keys
 
