@@ -115,7 +115,7 @@ def search(
 ) -> Run:
     """Search all (or some) queries of the index's collection; results go to the store.
 
-    ``exact=False`` searches each shard's HNSW graph (``xqg index hnsw``) with ``expansion``
+    ``exact=False`` searches each shard's HNSW graph (``xqg index-hnsw``) with ``expansion``
     candidates (usearch's ``expansion_search``; its default when None).
 
     Queries held out by a ``heldout`` generation run in the index's lineage, or by the
@@ -210,7 +210,7 @@ def _require_graph(store: Store, index_run: Run, vector_set: VectorSet) -> None:
     if bare:
         raise InputError(
             f"index run {index_run.name!r} has no HNSW graph in {len(bare)} of its shards "
-            f"(indexes are built without one unless asked); add one with `xqg index hnsw "
+            f"(indexes are built without one unless asked); add one with `xqg index-hnsw "
             f"{index_run.name}`, or search without --hnsw"
         )
 

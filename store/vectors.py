@@ -438,7 +438,7 @@ class Shard:
         if self.record.graph is None:
             raise StoreError(
                 f"{self.path}: shard {self.record.shard} has no HNSW graph (indexes are "
-                "built without one unless asked); add one with `xqg index hnsw RUN`, or "
+                "built without one unless asked); add one with `xqg index-hnsw RUN`, or "
                 "search exactly"
             )
         if self._usearch is None:
