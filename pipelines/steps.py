@@ -45,7 +45,8 @@ def run_step(
     """Record and execute one step; ``body`` computes and writes, returning the summary.
 
     A ``resumable`` step's failed or interrupted run of the same parameters is continued
-    (``body`` runs again on it and picks up what it had stored) instead of replaced."""
+    (``body`` runs again on it and picks up what it had stored) instead of replaced; one that
+    a live process is writing is refused."""
     claim = claim_run(
         store,
         kind,
@@ -55,6 +56,7 @@ def run_step(
         parents=parents,
         collection_id=collection_id,
         resumable=resumable,
+        joinable=False,
         note=progress.note,
     )
     with lifecycle.supervised(claim, discard=BAD_INPUT):
