@@ -163,6 +163,11 @@ class VectorWriter:
         self.last_key = int(keys[-1])
         self._next_shard += 1
 
+    @property
+    def finished_shards(self) -> int:
+        """Shards finished and registered so far (resumed ones included)."""
+        return self._next_shard
+
     def close(self) -> None:
         """Finish the last, partly filled shard."""
         if self._current is not None and self._current.count:
@@ -203,7 +208,8 @@ def vector_writer(
     continued: its shards whose files still match their checksums are kept, and the writer
     says how many vectors it holds (``resumed``, ``last_key``). On bad input (a
     :class:`StoreError`: repeated keys, wrong shapes) nothing is left behind; on any other
-    failure the finished shards stay for the next attempt.
+    failure the finished shards stay for the next attempt (the set's row too, when there
+    are any).
     """
     if dtype not in DTYPES:
         raise StoreError(f"unknown storage type {dtype!r}; expected one of {', '.join(DTYPES)}")
@@ -232,6 +238,8 @@ def vector_writer(
         raise
     except BaseException:
         writer.abort()
+        if not writer.finished_shards:  # nothing to continue from: no row left behind
+            drop_set(store, writer.vector_set_id)
         raise
 
 
