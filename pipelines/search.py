@@ -41,16 +41,20 @@ def rank(
     """Top-``depth`` passage ids and inner-product scores per query, best first, over every
     shard of the index: each shard's top ``depth`` (exact, or HNSW with ``expansion``
     candidates), their scores recomputed as float32 dot products, merged by score then id.
+    With several shards, each one's pages are dropped from memory once it is searched.
 
     Returns (ids, scores), each (n_queries, min(depth, index size)).
     """
     depth = min(depth, len(index))
     query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
-    found = [
-        _shard_top_k(shard, query_vectors, min(depth, len(shard)), exact, expansion)
-        for shard in index.shards
-        if len(shard)
-    ]
+    found = []
+    for shard in index.shards:
+        if len(shard):
+            found.append(
+                _shard_top_k(shard, query_vectors, min(depth, len(shard)), exact, expansion)
+            )
+        if len(index.shards) > 1:  # memory: one shard's pages at a time
+            shard.release()
     if not found:
         empty = np.zeros((len(query_vectors), 0))
         return empty.astype(np.int64), empty.astype(np.float32)

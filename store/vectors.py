@@ -17,6 +17,7 @@ that need scores use :func:`scores_from_distances`.
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import re
 import shutil
@@ -426,6 +427,13 @@ class Shard:
     def rows(self, rows: np.ndarray) -> np.ndarray:
         """Rows by position, as float32."""
         return widen(self.dense.matrix[np.asarray(rows, dtype=np.int64)], self.dtype)
+
+    def release(self) -> None:
+        """Drop the shard's pages from this process's memory (they stay in the operating
+        system's page cache, and are read again on the next access)."""
+        mapped = getattr(self.dense.matrix, "_mmap", None)
+        if mapped is not None and hasattr(mmap, "MADV_DONTNEED"):
+            mapped.madvise(mmap.MADV_DONTNEED)
 
     def positions(self, keys: np.ndarray) -> np.ndarray:
         """The row of each key (keys of this shard only)."""
