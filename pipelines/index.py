@@ -23,9 +23,6 @@ from store.db import Store, open_store
 from store.errors import NotFoundError
 from store.records import Run, VectorSet
 
-CONNECTIVITY = HNSW_CONNECTIVITY
-EXPANSION_ADD = HNSW_EXPANSION_ADD
-
 
 def build_index(
     store: Store,
@@ -150,8 +147,8 @@ def add_graph(
     store: Store,
     index: str | int,
     *,
-    connectivity: int = CONNECTIVITY,
-    expansion_add: int = EXPANSION_ADD,
+    connectivity: int = HNSW_CONNECTIVITY,
+    expansion_add: int = HNSW_EXPANSION_ADD,
 ) -> VectorSet:
     """Build an HNSW graph in every shard of an index (or augment) run's passage vectors
     that has none (or one of other parameters); recorded per shard in ``vector_shards``."""
