@@ -15,7 +15,7 @@ from store import Store, StoreError, open_store
 from store.collections import ensure_collection
 from store.records import VectorSet
 from store.runs import start_run
-from store.vector_files import file_sha256, storage_rows, widen
+from store.vector_files import file_sha256, keys_sha256, storage_rows, widen
 from store.vectors import (
     SHARD_SIZE,
     VectorWriter,
@@ -200,3 +200,62 @@ def test_a_missing_or_corrupted_shard_is_named(store: Store) -> None:
         open_index(store, vector_set)
     assert str(refused.value).startswith(f"{corrupted}: SHA-256 differs")
     assert "shard 2 of vector set 1" in str(refused.value)
+
+
+def test_a_vector_file_from_before_shards_is_searched_after_the_migration(
+    tmp_path: Path,
+) -> None:
+    """A database of schema 9 with a usearch-built file (graph included), as xqg wrote
+    them before shards: after migration 10 it is one shard, searched exactly and by HNSW."""
+    import sqlite3
+
+    from pipelines.search import rank
+    from store.db import _statements
+    from store.schema import APPLICATION_ID, MIGRATIONS
+
+    path = tmp_path / "xqg.db"
+    folder = path.with_suffix(".vectors")
+    folder.mkdir()
+    vectors = _vectors()
+    built = Index(ndim=DIM, metric="ip", dtype="f32")
+    built.add(KEYS, vectors)
+    built.save(str(folder / "run1-passages.usearch"))
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:9]:
+        if callable(migration):
+            migration(conn)
+        else:
+            for statement in _statements(migration):
+                conn.execute(statement)
+    conn.execute(f"PRAGMA application_id = {int(APPLICATION_ID)}")
+    conn.execute("PRAGMA user_version = 9")
+    conn.execute("INSERT INTO collections VALUES (1, 'c', 'jsonl', '2026-01-01')")
+    conn.execute(
+        "INSERT INTO runs (id, kind, name, collection_id, status, started_at) "
+        "VALUES (1, 'index', 'old', 1, 'done', '2026-01-01')"
+    )
+    conn.execute(
+        "INSERT INTO vector_sets (id, run_id, kind, collection_id, encoder, encoder_config, "
+        "dim, metric, dtype, count, path, sha256, created_at, keys_sha256) VALUES "
+        "(1, 1, 'passages', 1, 'e5-small', '{}', ?, 'ip', 'f32', ?, ?, ?, '2026-01-01', ?)",
+        (
+            DIM,
+            len(KEYS),
+            "xqg.vectors/run1-passages.usearch",
+            file_sha256(folder / "run1-passages.usearch"),
+            keys_sha256(KEYS),
+        ),
+    )
+    conn.close()
+    queries = np.random.default_rng(5).standard_normal((3, DIM)).astype(np.float32)
+    dots = queries @ vectors.T
+    best = np.argsort(-dots, axis=1, kind="stable")[:, :10]
+    with open_store(path) as store:
+        index = open_index(store, run_vector_set(store, 1, "passages"), verify=True)
+        assert [s.record.graph for s in index.shards] == [
+            {"connectivity": 16, "expansion_add": 128}
+        ]
+        ids, _ = rank(index, queries, 10)
+        np.testing.assert_array_equal(ids, KEYS[best].astype(np.int64))
+        approximate, _ = rank(index, queries, 10, exact=False, expansion=64)
+        np.testing.assert_array_equal(approximate, ids)  # 50 vectors: HNSW sees them all
