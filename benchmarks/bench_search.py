@@ -61,14 +61,24 @@ def main() -> int:
     parser.add_argument(
         "--expansions", default=",".join(map(str, EXPANSIONS)), help="expansion_search values"
     )
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=1.0,
+        help="spread around the cluster centres, relative to a centre's length (1: as far "
+        "from its centre as the centre is from the origin; smaller: tighter topics)",
+    )
     add_arguments(parser)
     args = parser.parse_args()
     count = args.passages or (50_000 if args.quick else 200_000)
     rng = np.random.default_rng(SEED)
     centers = rng.standard_normal((CLUSTERS, DIM), dtype=np.float32)
-    passages = _around(rng, centers, count)
-    queries = _around(rng, centers, args.queries)
-    print(f"{count:,} passages x {DIM} float32, {len(queries):,} queries, top-{DEPTH}")
+    passages = _around(rng, centers, count, args.noise)
+    queries = _around(rng, centers, args.queries, args.noise)
+    print(
+        f"{count:,} passages x {DIM} float32, {len(queries):,} queries, top-{DEPTH}, "
+        f"noise {args.noise:g}"
+    )
     graphs = [tuple(int(x) for x in g.split("/")) for g in args.graphs.split(",") if g]
     expansions = [int(x) for x in args.expansions.split(",") if x]
     with tempfile.TemporaryDirectory(prefix="bench-search-") as work:
@@ -92,11 +102,13 @@ def main() -> int:
     return 0 if met else 1
 
 
-def _around(rng: np.random.Generator, centers: np.ndarray, count: int) -> np.ndarray:
+def _around(
+    rng: np.random.Generator, centers: np.ndarray, count: int, noise: float = 1.0
+) -> np.ndarray:
     """Unit vectors near seeded cluster centres (embeddings cluster by topic; uniform
     random vectors in 384 dimensions are the worst case for a graph index)."""
     vectors = centers[rng.integers(0, len(centers), count)]
-    vectors += rng.standard_normal((count, DIM), dtype=np.float32)
+    vectors += noise * rng.standard_normal((count, DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors
 
