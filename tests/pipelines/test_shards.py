@@ -210,3 +210,21 @@ def test_hnsw_per_shard_finds_what_exact_search_finds(
         )
         # 16 vectors a shard and 64 candidates: HNSW visits every vector, so it is exact.
         assert approximate == exact
+
+
+def test_hnsw_asked_at_build_is_recorded_per_shard(
+    small_xquad: Path, tiny_bert: EncoderConfig, tmp_path: Path
+) -> None:
+    with open_store(_ingested(tmp_path / "xqg.db", small_xquad)) as store:
+        graph = {"connectivity": 4, "expansion_add": 32}
+        run = build_index(
+            store, "xquad", tiny_bert, storage=Storage(shard_size=32), graph=graph, name="g"
+        )
+        assert run.params["hnsw"] == graph and run.summary["shards"] == 2
+        vector_set = vectors.run_vector_set(store, run.id, "passages")
+        assert [s.graph for s in vectors.set_shards(store, vector_set.id)] == [graph, graph]
+        # The same command again reuses the finished run, graph and all.
+        again = build_index(
+            store, "xquad", tiny_bert, storage=Storage(shard_size=32), graph=graph, name="g"
+        )
+        assert again.id == run.id
