@@ -1,20 +1,24 @@
-"""Exact search and fusion speed: xqg against FAISS IndexFlatIP, usearch and plain numpy.
+"""Index build, exact search, HNSW and fusion: xqg against FAISS, usearch and plain numpy.
 
 Seeded float32 unit vectors around 1,000 cluster centres (passages and queries, 384
-dimensions as e5-small), written
-to a usearch file the way the index step writes it and opened the way search opens it.
+dimensions as e5-small), written by the index step's writer (``store.vectors``: shards
+without a graph) into a scratch database and opened the way search opens them.
 Side by side in one process, top-100 per query (xqg and FAISS: the best of 3 alternating
 runs, as the machine is shared; the others: one run):
 
-- xqg exact search (``pipelines.search.rank``: blocked sgemm over the file's vectors read
+- Index build: xqg's shard write against FAISS ``IndexFlatIP.add`` and a usearch HNSW build
+  (what the index step did before).
+- xqg exact search (``pipelines.search.rank``: blocked sgemm over the shard's vectors read
   in place), against FAISS ``IndexFlatIP`` on the same vectors (the target: >= 0.8x its
-  speed), usearch's own exact scan (what ``rank`` did before), and numpy (one matrix
-  product, ``argpartition``, sort); with whether the top-100 ids are identical.
-- usearch HNSW at several expansion settings: recall@100 against exact, and speed.
+  speed), usearch's own exact scan of the same file, and numpy (one matrix product,
+  ``argpartition``, sort); with whether the top-100 ids are identical. The same vectors in
+  four shards: identical ids and scores to one shard.
+- HNSW (``xqg index-hnsw``, then ``search --hnsw``) by connectivity, expansion_add and
+  expansion_search: graph build time, recall@100 against exact, and speed against exact.
 - Fusion (``pipelines.augment.owner_sums``) against ``np.add.at``, same float64 sums.
 
 ``--quick`` (``make bench``): 50,000 passages; default 200,000; ``--passages 1000000``
-for the 1M row of docs/benchmarks.md (the HNSW graph alone takes about a minute to build).
+for the 1M row of docs/vectors.md (each HNSW graph takes a minute or more to build there).
 Threads: whatever BLAS and FAISS use by default (both cores here).
 
 Run: ``make bench-search`` (or ``python benchmarks/bench_search.py --passages 1000000``).
@@ -38,7 +42,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.table import Row, add_arguments, seconds, write_rows  # noqa: E402
 
 DIM, QUERIES, DEPTH, SEED = 384, 1000, 100, 20241204
-EXPANSIONS = (64, 512)
+EXPANSIONS = (64, 128, 256)
+GRAPHS = ((16, 128), (32, 128))  # (connectivity, expansion_add)
 REPEATS = 3
 CLUSTERS = 1000
 
@@ -48,47 +53,111 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--passages", type=int, help="passages (default 200,000; quick 50,000)")
     parser.add_argument("--queries", type=int, default=QUERIES)
+    parser.add_argument(
+        "--graphs",
+        default=",".join(f"{m}/{e}" for m, e in GRAPHS),
+        help="HNSW graphs to build, connectivity/expansion_add, comma-separated",
+    )
+    parser.add_argument(
+        "--expansions", default=",".join(map(str, EXPANSIONS)), help="expansion_search values"
+    )
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=1.0,
+        help="spread around the cluster centres, relative to a centre's length (1: as far "
+        "from its centre as the centre is from the origin; smaller: tighter topics)",
+    )
     add_arguments(parser)
     args = parser.parse_args()
     count = args.passages or (50_000 if args.quick else 200_000)
     rng = np.random.default_rng(SEED)
     centers = rng.standard_normal((CLUSTERS, DIM), dtype=np.float32)
-    passages = _around(rng, centers, count)
-    queries = _around(rng, centers, args.queries)
-    print(f"{count:,} passages x {DIM} float32, {len(queries):,} queries, top-{DEPTH}")
+    passages = _around(rng, centers, count, args.noise)
+    queries = _around(rng, centers, args.queries, args.noise)
+    print(
+        f"{count:,} passages x {DIM} float32, {len(queries):,} queries, top-{DEPTH}, "
+        f"noise {args.noise:g}"
+    )
+    graphs = [tuple(int(x) for x in g.split("/")) for g in args.graphs.split(",") if g]
+    expansions = [int(x) for x in args.expansions.split(",") if x]
     with tempfile.TemporaryDirectory(prefix="bench-search-") as work:
-        index, build_s = _usearch_file(Path(work), passages)
-        print(f"usearch file with its HNSW graph written in {build_s:.1f} s (the index step)")
-        rows = _exact(index, passages, queries) + _hnsw(index, queries)
+        from store import open_store
+
+        with open_store(Path(work) / "xqg.db") as store:
+            index, write_s, rows = _build(store, passages)
+            rows += _exact(index, passages, queries)
+            rows += _sharded(store, passages, queries, index)
+            for connectivity, expansion_add in graphs:
+                rows += _hnsw(
+                    store, index, queries, (connectivity, expansion_add), expansions, write_s
+                )
     rows += _fusion(rng)
     write_rows(args.rows, rows)
-    met = rows[0]["ratio"] >= 0.8 and rows[0]["identical"] == "yes"
+    faiss_row = next(r for r in rows if "FAISS IndexFlatIP" in r["alternative"])
+    met = faiss_row["ratio"] >= 0.8 and faiss_row["identical"] == "yes"
     print(
         f"exact search at >= 0.8x FAISS with identical top-{DEPTH}: {'met' if met else 'NOT met'}"
     )
     return 0 if met else 1
 
 
-def _around(rng: np.random.Generator, centers: np.ndarray, count: int) -> np.ndarray:
+def _around(
+    rng: np.random.Generator, centers: np.ndarray, count: int, noise: float = 1.0
+) -> np.ndarray:
     """Unit vectors near seeded cluster centres (embeddings cluster by topic; uniform
     random vectors in 384 dimensions are the worst case for a graph index)."""
     vectors = centers[rng.integers(0, len(centers), count)]
-    vectors += rng.standard_normal((count, DIM), dtype=np.float32)
+    vectors += noise * rng.standard_normal((count, DIM), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors
 
 
-def _usearch_file(folder: Path, passages: np.ndarray) -> tuple[Any, float]:
-    from usearch.index import Index
+def _write(store: Any, passages: np.ndarray, name: str, shard_size: int) -> Any:
+    """The passages as an index run's vector set, written as the index step writes it."""
+    from store import runs, vectors
+    from store.collections import ensure_collection
 
-    started = time.perf_counter()
-    built = Index(ndim=DIM, metric="ip", dtype="f32")
-    built.add(np.arange(len(passages), dtype=np.uint64), passages)
-    path = folder / "passages.usearch"
-    built.save(str(path))
-    index = Index.restore(str(path), view=True)
-    index.path = path
-    return index, time.perf_counter() - started
+    collection = ensure_collection(store, "bench", "synthetic")
+    run = runs.start_run(store, "index", name, {}, collection_id=collection.id)
+    with vectors.vector_writer(
+        store,
+        run_id=run.id,
+        kind="passages",
+        collection_id=collection.id,
+        encoder="synthetic",
+        encoder_config={},
+        dim=DIM,
+        shard_size=shard_size,
+    ) as writer:
+        for start in range(0, len(passages), 65_536):
+            rows = passages[start : start + 65_536]
+            writer.add(np.arange(start, start + len(rows)), rows)
+    runs.finish_run(store, run.id, {})
+    return vectors.open_index(store, vectors.run_vector_set(store, run.id, "passages"))
+
+
+def _build(store: Any, passages: np.ndarray) -> tuple[Any, float, list[Row]]:
+    """Index build: xqg's shard write against FAISS add (the usearch HNSW build it replaces
+    is timed with the graphs below)."""
+    import faiss
+
+    print("index build:")
+    index, ours_s = _timed(
+        "xqg (one shard file, no graph)", lambda: _write(store, passages, "one", len(passages))
+    )
+    _, faiss_s = _timed("FAISS IndexFlatIP.add", lambda: faiss.IndexFlatIP(DIM).add(passages))
+    return index, ours_s, [_build_row(len(passages), ours_s, faiss_s, "FAISS add")]
+
+
+def _build_row(count: int, ours_s: float, took: float, name: str) -> Row:
+    return Row(
+        benchmark=f"index build {count:,} x {DIM}",
+        xqg=seconds(ours_s),
+        alternative=f"{seconds(took)} ({name})",
+        ratio=round(took / ours_s, 2),
+        identical="-",
+    )
 
 
 def _timed(label: str, search: Callable[[], np.ndarray]) -> tuple[np.ndarray, float]:
@@ -116,8 +185,11 @@ def _exact(index: Any, passages: np.ndarray, queries: np.ndarray) -> list[Row]:
         theirs, took = _timed("FAISS IndexFlatIP", lambda: flat.search(queries, DEPTH)[1])
         faiss_s = min(faiss_s, took)
     plain, numpy_s = _timed("numpy matmul + argpartition + sort", lambda: _numpy(passages, queries))
+    from usearch.index import Index
+
+    view = Index.restore(str(index.shards[0].path), view=True)  # the same file, as usearch's
     old, usearch_s = _timed(
-        "usearch search(exact=True)", lambda: index.search(queries, DEPTH, exact=True).keys
+        "usearch search(exact=True)", lambda: view.search(queries, DEPTH, exact=True).keys
     )
     rows = []
     for name, ids, took in (
@@ -153,16 +225,56 @@ def _same_sets(ours: np.ndarray, theirs: np.ndarray) -> str:
     return "yes" if differ == 0 else f"no ({differ} queries)"
 
 
-def _hnsw(index: Any, queries: np.ndarray) -> list[Row]:
+def _sharded(store: Any, passages: np.ndarray, queries: np.ndarray, one: Any) -> list[Row]:
+    """The same vectors in four shards: identical ids and scores, and the speed."""
     from pipelines.search import rank
 
+    sharded = _write(store, passages, "four", -(-len(passages) // 4))
+    print("exact top-100 over 4 shards (merged) against 1 shard:")
+    (ids, scores), four_s = _timed("xqg, 4 shards", lambda: rank(sharded, queries, DEPTH))
+    (one_ids, one_scores), one_s = _timed("xqg, 1 shard", lambda: rank(one, queries, DEPTH))
+    same = np.array_equal(ids, one_ids) and np.abs(scores - one_scores).max() <= 1e-6
+    print(f"  identical ids and scores: {same}")
+    return [
+        Row(
+            benchmark=f"exact search, 4 shards vs 1, {len(passages):,} x {DIM}",
+            xqg=seconds(four_s),
+            alternative=f"{seconds(one_s)} (1 shard)",
+            ratio=round(one_s / four_s, 2),
+            identical="yes" if same else "NO",
+        )
+    ]
+
+
+def _hnsw(
+    store: Any,
+    index: Any,
+    queries: np.ndarray,
+    graph_params: tuple[int, int],
+    expansions: list[int],
+    write_s: float,
+) -> list[Row]:
+    """An HNSW graph per shard: its build (against the shard write), then recall@100 and
+    speed against exact search at each expansion_search."""
+    connectivity, expansion_add = graph_params
+    from pipelines.search import rank
+    from store import vectors
+
     exact, exact_s = _timed("exact, for recall", lambda: rank(index, queries, DEPTH)[0])
-    rows = []
-    print("usearch HNSW (connectivity 16, the default), by expansion_search:")
-    for expansion in EXPANSIONS:
-        index.expansion_search = expansion
+    _, build_s = _timed(
+        f"HNSW graph, connectivity {connectivity}, expansion_add {expansion_add}",
+        lambda: vectors.build_graph(
+            store, index.vector_set, connectivity=connectivity, expansion_add=expansion_add
+        ),
+    )
+    graph = vectors.open_index(store, index.vector_set)
+    # usearch's defaults (16, 128) are the graph the index step built before it wrote files.
+    name = f"usearch HNSW add, M={connectivity} efC={expansion_add}"
+    rows = [_build_row(len(index), write_s, build_s, name)]
+    for expansion in expansions:
         found, took = _timed(
-            f"expansion {expansion}", lambda: rank(index, queries, DEPTH, exact=False)[0]
+            f"  search, expansion_search {expansion}",
+            lambda e=expansion: rank(graph, queries, DEPTH, exact=False, expansion=e)[0],
         )
         recall = float(
             np.mean([len(set(a) & set(b)) / DEPTH for a, b in zip(found, exact, strict=True)])
@@ -170,7 +282,10 @@ def _hnsw(index: Any, queries: np.ndarray) -> list[Row]:
         print(f"    recall@{DEPTH} {recall:.3f}, {exact_s / took:.1f}x the exact speed")
         rows.append(
             Row(
-                benchmark=f"HNSW search {len(index):,}, expansion {expansion}",
+                benchmark=(
+                    f"HNSW M={connectivity} efC={expansion_add} efS={expansion} "
+                    f"{len(index):,} (graph {build_s:.0f} s)"
+                ),
                 xqg=seconds(took),
                 alternative=f"{seconds(exact_s)} (xqg exact)",
                 ratio=round(exact_s / took, 2),

@@ -10,18 +10,25 @@ matrix itself is paged in from the file by the operating system.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 BLOCK = 8192
 
 
 def top_k(
-    matrix: np.ndarray, queries: np.ndarray, depth: int, block: int = BLOCK
+    matrix: np.ndarray,
+    queries: np.ndarray,
+    depth: int,
+    block: int = BLOCK,
+    widen: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Rows and scores of the ``depth`` best rows per query, best first.
 
     Scores are float32 dot products from the matrix product; of rows with equal scores at
-    the cut, the earlier block's are kept.
+    the cut, the earlier block's are kept. ``widen`` turns a block of stored rows (float16,
+    or bf16 kept as uint16) into float32, one block at a time.
 
     Returns (rows, scores), each (n_queries, min(depth, n_rows)).
     """
@@ -33,6 +40,7 @@ def top_k(
     scores = np.empty((len(queries), min(block, len(matrix))), dtype=np.float32)
     for start in range(0, len(matrix), block):
         rows = np.asarray(matrix[start : start + block])
+        rows = widen(rows) if widen is not None else rows
         part = scores[:, : len(rows)]
         np.matmul(queries, rows.T, out=part)
         kept.offer(part, start)

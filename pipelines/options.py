@@ -48,3 +48,11 @@ TEST_NAMES: tuple[Test, ...] = get_args(Test)
 Correction = Literal["holm", "bh", "none"]
 CORRECTION_NAMES: tuple[Correction, ...] = get_args(Correction)
 SIGNIFICANCE_LEVEL = 0.05
+
+
+# How vector sets are stored (store.vector_files.DTYPES) and HNSW graph parameters when a
+# graph is asked for without its own (chosen by benchmarks/bench_hnsw.py; docs/vectors.md).
+VECTOR_DTYPES = ("f32", "f16", "bf16")
+SHARD_SIZE = 1_000_000
+HNSW_CONNECTIVITY = 16
+HNSW_EXPANSION_ADD = 128

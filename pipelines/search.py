@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -21,49 +22,86 @@ from pipelines.errors import InputError
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
-from store import collections, generations, results, runs, vectors
+from store import collections, generations, results, runs, vector_files, vectors
 from store.db import Store
-from store.records import Query, Run, SearchHit
+from store.records import Query, Run, SearchHit, VectorSet
 
 INDEX_KINDS = ("index", "augment")
 QUERY_BATCH = 1024
 
 
 def rank(
-    index: Any, query_vectors: np.ndarray, depth: int, *, exact: bool = True
+    index: Any,
+    query_vectors: np.ndarray,
+    depth: int,
+    *,
+    exact: bool = True,
+    expansion: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Top-``depth`` passage ids and inner-product scores per query, best first.
+    """Top-``depth`` passage ids and inner-product scores per query, best first, over every
+    shard of the index: each shard's top ``depth`` (exact, or HNSW with ``expansion``
+    candidates), their scores recomputed as float32 dot products, merged by score then id.
+    With several shards, each one's pages are dropped from memory once it is searched.
 
     Returns (ids, scores), each (n_queries, min(depth, index size)).
     """
     depth = min(depth, len(index))
     query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
-    dense = vectors.dense_vectors(index) if exact else None
-    if dense is not None:
-        rows, _ = flat.top_k(dense.matrix, query_vectors, depth)
-        keys = dense.keys[rows]
-        passage_vectors = np.asarray(dense.matrix[rows.reshape(-1)]).reshape(*rows.shape, -1)
-    else:
-        keys, passage_vectors = _usearch_top_k(index, query_vectors, depth, exact)
-    scores = np.einsum("qkd,qd->qk", passage_vectors, query_vectors)
-    order = np.lexsort((keys, -scores), axis=1)
+    found = []
+    for shard in index.shards:
+        if len(shard):
+            found.append(
+                _shard_top_k(shard, query_vectors, min(depth, len(shard)), exact, expansion)
+            )
+        if len(index.shards) > 1:  # memory: one shard's pages at a time
+            shard.release()
+    if not found:
+        empty = np.zeros((len(query_vectors), 0))
+        return empty.astype(np.int64), empty.astype(np.float32)
+    keys = np.concatenate([k for k, _ in found], axis=1)
+    scores = np.concatenate([s for _, s in found], axis=1)
+    order = np.lexsort((keys, -scores), axis=1)[:, :depth]
     return np.take_along_axis(keys, order, 1), np.take_along_axis(scores, order, 1)
 
 
-def _usearch_top_k(
-    index: Any, query_vectors: np.ndarray, depth: int, exact: bool
+# Queries whose candidates' vectors are gathered at once to rescore them (128 x 100 x 768
+# float32: 39 MB).
+RESCORE_BATCH = 128
+
+
+def _shard_top_k(
+    shard: vectors.Shard, queries: np.ndarray, depth: int, exact: bool, expansion: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keys and vectors of usearch's top ``depth`` (HNSW, or its exact scan)."""
-    matches = index.search(query_vectors, depth, exact=exact)
-    keys = np.asarray(matches.keys, dtype=np.int64).reshape(len(query_vectors), -1)
+    """Keys and exact float32 scores of one shard's top ``depth`` per query."""
+    if exact:
+        widen = None if shard.dtype == "f32" else partial(vector_files.widen, dtype=shard.dtype)
+        rows, _ = flat.top_k(shard.matrix, queries, depth, widen=widen)
+    else:
+        rows = _hnsw_rows(shard, queries, depth, expansion)
+    scores = np.empty(rows.shape, dtype=np.float32)
+    for start in range(0, len(queries), RESCORE_BATCH):
+        part = rows[start : start + RESCORE_BATCH]
+        found = shard.rows(part.reshape(-1)).reshape(*part.shape, -1)
+        scores[start : start + len(part)] = np.einsum(
+            "qkd,qd->qk", found, queries[start : start + len(part)]
+        )
+    return shard.keys[rows], scores
+
+
+def _hnsw_rows(
+    shard: vectors.Shard, queries: np.ndarray, depth: int, expansion: int | None
+) -> np.ndarray:
+    """Rows of usearch's HNSW top ``depth`` in one shard."""
+    index = shard.usearch()
+    if expansion is not None:
+        index.expansion_search = expansion
+    matches = index.search(queries, depth, exact=False)
+    keys = np.asarray(matches.keys, dtype=np.int64).reshape(len(queries), -1)
     # usearch answers one query with Matches (no counts), several with BatchMatches.
     counts = np.asarray(getattr(matches, "counts", [keys.shape[1]])).reshape(-1)
     if (counts < depth).any():
         raise RuntimeError(f"search returned {int(counts.min())} of {depth} passages")
-    passage_vectors = vectors.load_vectors(index, keys.reshape(-1)).reshape(
-        keys.shape[0], depth, -1
-    )
-    return keys, passage_vectors
+    return shard.positions(keys.reshape(-1)).reshape(keys.shape)
 
 
 def search(
@@ -74,11 +112,15 @@ def search(
     splits: Sequence[str] | None = None,
     depth: int = 100,
     exact: bool = True,
+    expansion: int | None = None,
     exclude: Sequence[str | int] = (),
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
     """Search all (or some) queries of the index's collection; results go to the store.
+
+    ``exact=False`` searches each shard's HNSW graph (``xqg index-hnsw``) with ``expansion``
+    candidates (usearch's ``expansion_search``; its default when None).
 
     Queries held out by a ``heldout`` generation run in the index's lineage, or by the
     generation runs in ``exclude``, are never searched.
@@ -92,6 +134,10 @@ def search(
             "index or augment run"
         )
     vector_set = vectors.run_vector_set(store, index_run.id, "passages")
+    if not exact:
+        _require_graph(store, index_run, vector_set)
+    if expansion is not None and (exact or expansion < 1):
+        raise InputError("--expansion-search needs --hnsw and is at least 1")
     holdouts = held_out_by(store, index_run, exclude)
     params = {
         "index": index_run.name,
@@ -101,6 +147,8 @@ def search(
         "exact": exact,
         "held_out_by": sorted(run.name for run in holdouts),
     }
+    if expansion is not None:  # absent otherwise: earlier runs keep their identity
+        params["expansion_search"] = expansion
 
     def body(run: Run) -> dict[str, Any]:
         held_out = generations.held_out_query_ids(store, [r.id for r in holdouts])
@@ -133,6 +181,7 @@ def search(
                 query_vectors,
                 depth,
                 exact,
+                expansion,
                 progress,
             )
         )
@@ -159,6 +208,17 @@ def search(
     )
 
 
+def _require_graph(store: Store, index_run: Run, vector_set: VectorSet) -> None:
+    """HNSW search needs a graph in every shard: refused before the run starts."""
+    bare = [s.shard for s in vectors.set_shards(store, vector_set.id) if s.graph is None]
+    if bare:
+        raise InputError(
+            f"index run {index_run.name!r} has no HNSW graph in {len(bare)} of its shards "
+            f"(indexes are built without one unless asked); add one with `xqg index-hnsw "
+            f"{index_run.name}`, or search without --hnsw"
+        )
+
+
 def held_out_by(store: Store, index_run: Run, exclude: Sequence[str | int]) -> list[Run]:
     """Heldout generation runs in the index's lineage plus the ones named in ``exclude``."""
     found = {run.id: run for run in (runs.get_run(store, ref, kind="generate") for ref in exclude)}
@@ -177,12 +237,19 @@ def _hits(
     query_vectors: np.ndarray,
     depth: int,
     exact: bool,
+    expansion: int | None,
     progress: Progress,
 ) -> Iterator[SearchHit]:
     with progress.task("searching", len(queries)) as advance:
         for start in range(0, len(queries), QUERY_BATCH):
             batch = queries[start : start + QUERY_BATCH]
-            ids, scores = rank(index, query_vectors[start : start + len(batch)], depth, exact=exact)
+            ids, scores = rank(
+                index,
+                query_vectors[start : start + len(batch)],
+                depth,
+                exact=exact,
+                expansion=expansion,
+            )
             for row, query in enumerate(batch):
                 for position in range(ids.shape[1]):
                     yield SearchHit(

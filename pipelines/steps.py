@@ -39,9 +39,14 @@ def run_step(
     default_name: str | None = None,
     parents: Iterable[tuple[str, int]] = (),
     collection_id: int | None = None,
+    resumable: bool = False,
     progress: Progress = SILENT,
 ) -> Run:
-    """Record and execute one step; ``body`` computes and writes, returning the summary."""
+    """Record and execute one step; ``body`` computes and writes, returning the summary.
+
+    A ``resumable`` step's failed or interrupted run of the same parameters is continued
+    (``body`` runs again on it and picks up what it had stored) instead of replaced; one that
+    a live process is writing is refused."""
     claim = claim_run(
         store,
         kind,
@@ -50,6 +55,8 @@ def run_step(
         default_name=default_name,
         parents=parents,
         collection_id=collection_id,
+        resumable=resumable,
+        joinable=False,
         note=progress.note,
     )
     with lifecycle.supervised(claim, discard=BAD_INPUT):

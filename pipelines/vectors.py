@@ -7,6 +7,7 @@ a second search or another alpha in an augmentation sweep costs no encoding.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,18 +22,41 @@ from store.records import VectorSet
 TextsFor = Callable[[Sequence[int]], list[str]]
 
 
+@dataclass(frozen=True)
+class Storage:
+    """How a vector set is stored: vectors per shard, and the scalar type (f32, f16, bf16)."""
+
+    shard_size: int = vectors.SHARD_SIZE
+    dtype: str = "f32"
+
+    def params(self) -> dict[str, Any]:
+        """What differs from the defaults, for a run's parameters (empty by default, so runs
+        made before shards keep their identity)."""
+        return {
+            key: value
+            for key, value in (("shard_size", self.shard_size), ("dtype", self.dtype))
+            if value != getattr(Storage, key)
+        }
+
+
 def encode_corpus(
     store: Store,
     encoder: Encoder | Encoding,
     *,
     collection_id: int,
     run_id: int,
+    storage: Storage | None = None,
+    id_range: tuple[int, int] | None = None,
     progress: Progress = SILENT,
 ) -> VectorSet:
-    """Encode every passage of a collection into the run's ``passages`` vector set: read in
-    id order and written in that order, whichever engine encodes the batches."""
+    """Encode every passage of a collection (those with ids in ``id_range``, inclusive, when
+    given) into the run's ``passages`` vector set: read in id order and written in that
+    order, whichever engine encodes the batches, in shards of ``storage``. An interrupted
+    attempt's finished shards are kept: encoding continues after their last passage."""
     encoding = as_encoding(encoder)
-    total = collections.passage_count(store, collection_id)
+    storage = storage or Storage()
+    first, last = id_range or (0, 2**62)
+    total = collections.passage_count(store, collection_id, id_range=id_range)
     with (
         vectors.vector_writer(
             store,
@@ -42,19 +66,28 @@ def encode_corpus(
             encoder=encoding.config.name,
             encoder_config=encoding.config.identity(),
             dim=encoding.dim,
+            dtype=storage.dtype,
+            shard_size=storage.shard_size,
         ) as writer,
         progress.task("encoding passages", total) as advance,
     ):
-        for batch, found in encoding.vectors(
-            _passage_batches(store, collection_id, batch_size(encoding.config))
-        ):
+        if writer.resumed:
+            progress.note(f"continuing after {writer.resumed} passages already stored")
+            advance(writer.resumed)
+        after = first - 1 if writer.last_key is None else writer.last_key
+        batches = _passage_batches(store, collection_id, batch_size(encoding.config), after, last)
+        for batch, found in encoding.vectors(batches):
             writer.add(batch.keys, found)
             advance(len(batch.keys))
     return vectors.run_vector_set(store, run_id, "passages")
 
 
-def _passage_batches(store: Store, collection_id: int, size: int) -> Iterator[TextBatch]:
-    for rows in collections.iter_passages(store, collection_id, batch_size=size):
+def _passage_batches(
+    store: Store, collection_id: int, size: int, after: int, last: int
+) -> Iterator[TextBatch]:
+    for rows in collections.iter_passages(
+        store, collection_id, batch_size=size, after=after, until=last
+    ):
         ids, titles, texts = (list(column) for column in zip(*rows, strict=True))
         yield TextBatch(ids, texts, titles)
 
@@ -149,7 +182,8 @@ def cached_vector_set(
         ):
             writer.add(batch.keys, found)
             advance(len(batch.keys))
-    return vectors.open_index(store, vectors.run_vector_set(store, run_id, kind))
+    assert writer.vector_set is not None
+    return vectors.open_index(store, writer.vector_set)
 
 
 def _query_batches(keys: np.ndarray, texts_for: TextsFor, size: int) -> Iterator[TextBatch]:

@@ -18,7 +18,8 @@ class Finding(NamedTuple):
 
 
 def check_database(store: Store) -> tuple[list[Finding], int]:
-    """Every finding, and how many vector files were verified (read-only: writes nothing)."""
+    """Every finding, and how many vector (shard) files were verified (read-only: writes
+    nothing)."""
     findings = [Finding("integrity", row[0]) for row in store.execute("PRAGMA integrity_check")]
     findings = [f for f in findings if f.detail != "ok"]
     for table, rowid, parent, _ in store.execute("PRAGMA foreign_key_check").fetchall():
@@ -39,4 +40,4 @@ def check_database(store: Store) -> tuple[list[Finding], int]:
         )
     for path in lifecycle.find_garbage(store).files:
         findings.append(Finding("unregistered file", f"{path}: no run registered it; `xqg gc`"))
-    return findings, len(sets)
+    return findings, sum(len(vectors.set_shards(store, s.id)) for s in sets)

@@ -233,23 +233,54 @@ def add_answers(store: Store, collection_id: int, records: Iterable[AnswerRecord
             store.execute("DROP TABLE temp.resolved_answers")
 
 
-def passage_count(store: Store, collection_id: int) -> int:
-    """Number of passages in a collection."""
+def passage_count(
+    store: Store, collection_id: int, *, id_range: tuple[int, int] | None = None
+) -> int:
+    """Number of passages in a collection (with ids in ``id_range``, inclusive, if given)."""
+    first, last = id_range or (0, 2**62)
     return int(
-        store.scalar("SELECT count(*) FROM passages WHERE collection_id = ?", (collection_id,))
+        store.scalar(
+            "SELECT count(*) FROM passages WHERE collection_id = ? AND id BETWEEN ? AND ?",
+            (collection_id, first, last),
+        )
     )
 
 
+def part_id_range(store: Store, collection_id: int, part: int, parts: int) -> tuple[int, int]:
+    """The passage ids (first, last) of part ``part`` (1-based) of ``parts`` contiguous parts
+    of a collection in id order, as equal in size as whole passages allow."""
+    total = passage_count(store, collection_id)
+    start, stop = (total * (part - 1)) // parts, (total * part) // parts
+    if stop <= start:
+        return (1, 0)  # an empty part: no id lies in it
+
+    def nth(offset: int) -> int:
+        return int(
+            store.scalar(
+                "SELECT id FROM passages WHERE collection_id = ? ORDER BY id LIMIT 1 OFFSET ?",
+                (collection_id, offset),
+            )
+        )
+
+    return nth(start), nth(stop - 1)
+
+
 def iter_passages(
-    store: Store, collection_id: int, batch_size: int = 1024
+    store: Store,
+    collection_id: int,
+    batch_size: int = 1024,
+    *,
+    after: int = -1,
+    until: int = 2**62,
 ) -> Iterator[list[tuple[int, str, str]]]:
-    """(id, title, text) of every passage in id order, in batches (never the whole table)."""
-    last = -1
+    """(id, title, text) of every passage (with ``after`` < id <= ``until``) in id order, in
+    batches (never the whole table)."""
+    last = after
     while True:
         batch = store.execute(
             "SELECT id, title, text FROM passages WHERE collection_id = ? AND id > ? "
-            "ORDER BY id LIMIT ?",
-            (collection_id, last, batch_size),
+            "AND id <= ? ORDER BY id LIMIT ?",
+            (collection_id, last, until, batch_size),
         ).fetchall()
         if not batch:
             return

@@ -6,7 +6,8 @@ the run in one write transaction (so processes starting together agree):
 - a run of that name that finished with the same kind and parameters is **reused**;
 - a finished run of the name with other parameters is refused (:class:`RunTakenError`);
 - a run of the name that a live process is writing is refused (:class:`RunBusyError`),
-  unless the step is resumable and the parameters agree (shards of one run join it);
+  unless the step is resumable, joinable and the parameters agree (shards of one run join
+  it);
 - a failed run, or a running one whose owner died, is **resumed** when the step can
   continue its work (resumable and same parameters), else **replaced**;
 - with no name, a running run of the same kind and parameters whose owner died is taken
@@ -107,6 +108,7 @@ def claim_run(
     parents: Iterable[tuple[str, int]] = (),
     collection_id: int | None = None,
     resumable: bool = False,
+    joinable: bool = True,
     note: Note | None = None,
 ) -> Claim:
     """Find or start the run and record this process as its owner (one transaction)."""
@@ -115,7 +117,7 @@ def claim_run(
     replaced: list[int] = []
     with store.transaction():
         existing = runs.find_run(store, name) if name else _dead_twin(store, kind, params)
-        claim = _decide(store, existing, kind, params, resumable, say, replaced)
+        claim = _decide(store, existing, kind, params, (resumable, joinable), say, replaced)
         if claim is None:
             chosen = name or (existing.name if existing else None)
             chosen = chosen or runs.unique_name(store, default_name or kind)
@@ -135,12 +137,14 @@ def _decide(
     existing: Run | None,
     kind: str,
     params: dict[str, Any],
-    resumable: bool,
+    resuming: tuple[bool, bool],
     say: Note,
     replaced: list[int],
 ) -> Claim | None:
     """Reuse, resume or refuse ``existing``; None when a new run must be started (after
-    deleting ``existing``, whose id then goes into ``replaced``)."""
+    deleting ``existing``, whose id then goes into ``replaced``). ``resuming``: whether the
+    step can continue an earlier run, and whether a second process may join a live one."""
+    resumable, joinable = resuming
     if existing is None:
         return None
     same = existing.kind == kind and existing.params == params
@@ -164,7 +168,7 @@ def _decide(
         )
     holder = owner_of(store, existing.id)
     live = existing.status == "running" and holder is not None and owners.is_alive(holder)
-    if same and resumable:
+    if same and resumable and (joinable or not live):
         if not live:
             state = _state(existing, live)
             say(f"continuing the {state} run {existing.name!r} (run {existing.id})")
@@ -186,8 +190,8 @@ REBUILT_IN_PLACE = ("index", "augment")
 
 
 def _forget_vector_sets(store: Store, run_id: int) -> list[str]:
-    """Delete a run's vector-set rows; return the paths of their files."""
-    paths = [v.path for v in vectors.run_vector_sets(store, run_id)]
+    """Delete a run's vector-set rows (and their shards'); return the paths of their files."""
+    paths = vectors.run_shard_paths(store, run_id)
     store.execute("DELETE FROM vector_sets WHERE run_id = ?", (run_id,))
     return paths
 

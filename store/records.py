@@ -126,7 +126,8 @@ class Run:
 
 @dataclass(frozen=True)
 class VectorSet:
-    """A usearch file registered in the database."""
+    """A vector set registered in the database: its totals (the files are its shards,
+    :class:`VectorShard`; ``path`` and ``sha256`` are the first shard's)."""
 
     id: int
     run_id: int
@@ -142,6 +143,8 @@ class VectorSet:
     path: str
     sha256: str
     keys_sha256: str | None = None  # None for files written before schema 6
+    shard_size: int | None = None  # None for sets written before shards (one shard)
+    complete: bool = True  # False while its shards are being written
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> VectorSet:
@@ -161,4 +164,38 @@ class VectorSet:
             path=row["path"],
             sha256=row["sha256"],
             keys_sha256=row.get("keys_sha256"),
+            shard_size=row.get("shard_size"),
+            complete=bool(row.get("complete", 1)),
+        )
+
+
+@dataclass(frozen=True)
+class VectorShard:
+    """One file of a vector set: at most its shard size of vectors, a usearch file."""
+
+    vector_set_id: int
+    shard: int
+    path: str
+    count: int
+    dim: int
+    dtype: str
+    sha256: str
+    keys_sha256: str | None
+    graph: dict[str, Any] | None  # HNSW parameters when the file holds a graph, else None
+    created_at: str
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> VectorShard:
+        """Build from a ``vector_shards`` row."""
+        return cls(
+            vector_set_id=row["vector_set_id"],
+            shard=row["shard"],
+            path=row["path"],
+            count=row["count"],
+            dim=row["dim"],
+            dtype=row["dtype"],
+            sha256=row["sha256"],
+            keys_sha256=row["keys_sha256"],
+            graph=json.loads(row["graph"]) if row["graph"] else None,
+            created_at=row["created_at"],
         )

@@ -84,6 +84,17 @@ def finish_run(store: Store, run_id: int, summary: Mapping[str, Any]) -> Run:
     return get_run(store, run_id)
 
 
+def add_to_summary(store: Store, run_id: int, key: str, item: Any) -> None:
+    """Append ``item`` to the list under ``key`` in a finished run's summary."""
+    with store.transaction():
+        summary = json.loads(store.scalar("SELECT summary FROM runs WHERE id = ?", (run_id,)))
+        summary[key] = [*summary.get(key, []), item]
+        store.execute(
+            "UPDATE runs SET summary = ? WHERE id = ?",
+            (json.dumps(summary, sort_keys=True), run_id),
+        )
+
+
 def fail_run(store: Store, run_id: int, error: str) -> None:
     """Mark a run failed with the error message."""
     with store.transaction():
@@ -98,7 +109,11 @@ def delete_run(store: Store, run_id: int) -> list[str]:
     with store.transaction():
         paths = [
             row[0]
-            for row in store.execute("SELECT path FROM vector_sets WHERE run_id = ?", (run_id,))
+            for row in store.execute(
+                "SELECT s.path FROM vector_shards s JOIN vector_sets v ON v.id = s.vector_set_id "
+                "WHERE v.run_id = ?",
+                (run_id,),
+            )
         ]
         # Generations first, while the run's index marker still says whether the trigger
         # must take them out of the full-text index.

@@ -356,6 +356,35 @@ def migration_9(conn: sqlite3.Connection) -> None:
     conn.execute(RESULTS_VIEW)
 
 
+# Vector sets as shards: one row per file of at most a shard size of vectors (a usearch file,
+# written with an empty graph unless an HNSW graph was asked for: ``graph`` holds its
+# parameters). ``vector_sets`` keeps the totals; ``complete`` is 0 while the set is being
+# written (its finished shards are kept, and a rerun continues after them). A set written
+# before shards becomes one shard, with the usearch graph it was built with.
+MIGRATION_10 = """
+CREATE TABLE vector_shards (
+    vector_set_id INTEGER NOT NULL REFERENCES vector_sets(id) ON DELETE CASCADE,
+    shard INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    dtype TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    keys_sha256 TEXT,
+    graph TEXT CHECK (graph IS NULL OR json_valid(graph)),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (vector_set_id, shard)
+) WITHOUT ROWID;
+CREATE INDEX vector_shards_path ON vector_shards(path);
+ALTER TABLE vector_sets ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE vector_sets ADD COLUMN shard_size INTEGER;
+INSERT INTO vector_shards (vector_set_id, shard, path, count, dim, dtype, sha256, keys_sha256,
+    graph, created_at)
+SELECT id, 0, path, count, dim, dtype, sha256, keys_sha256,
+    '{"connectivity": 16, "expansion_add": 128}', created_at FROM vector_sets;
+"""
+
+
 # Generated queries are written in bulk (630M rows at the paper's scale), so each index on
 # them is paid on every row: the three secondary ones cost 40% of the write rate. A run's
 # rows are found through the unique key (run_id, passage_id, language, position), which
@@ -383,6 +412,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     MIGRATION_7,
     MIGRATION_8,
     migration_9,
-    MIGRATION_11,  # the 11th once the sharded vector sets' migration 10 is in
+    MIGRATION_10,
+    MIGRATION_11,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

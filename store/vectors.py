@@ -1,20 +1,29 @@
-"""Vector sets: usearch index files (inner-product metric, keys = our integer ids).
+"""Vector sets: shards of at most a shard size of vectors, each a usearch file (inner-product
+metric, keys = our integer ids), registered in ``vector_shards`` with their checksums.
 
-usearch reports ``1 - dot`` as the distance for the ``ip`` metric; callers that need scores
-use :func:`scores_from_distances`. Files are written beside the database, under a temporary
-name first, and registered in ``vector_sets`` with their SHA-256.
+A set is written shard by shard (:func:`vector_writer`): each shard's file is written under a
+temporary name, moved to its final name and registered in its own transaction, so a killed
+build keeps its finished shards and a rerun of the same step continues after them (their
+checksums and keys checked first). The set's ``vector_sets`` row holds the totals and is
+marked complete at the end. Files are written with an empty graph (:mod:`store.vector_files`:
+a file write, no HNSW build); :func:`build_graph` adds an HNSW graph to each shard when asked.
+
+Reading (:func:`open_index`) memory-maps every shard after checking it against what was
+recorded; :class:`ShardedIndex` answers ``keys``, ``len``, ``ndim``, ``get`` and ``contains``
+over all shards. usearch reports ``1 - dot`` as the distance for the ``ip`` metric; callers
+that need scores use :func:`scores_from_distances`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import mmap
 import os
 import re
-import weakref
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,47 +31,161 @@ import numpy as np
 
 from store.db import Store
 from store.errors import NotFoundError, StoreError
-from store.records import VectorSet
+from store.records import VectorSet, VectorShard
 from store.runs import now
+from store.vector_files import (
+    DTYPES,
+    DenseVectors,
+    ShardFile,
+    file_sha256,
+    keys_sha256,
+    read_dense,
+    read_header,
+    storage_rows,
+    widen,
+)
 
-ADD_BATCH = 65_536
-# Vector files are named after the run that wrote them: run<id>-<kind>.usearch (.partial).
+__all__ = [
+    "DTYPES",
+    "SHARD_SIZE",
+    "DenseVectors",
+    "ShardedIndex",
+    "file_sha256",
+    "keys_sha256",
+    "load_vectors",
+    "open_index",
+    "run_vector_set",
+    "vector_writer",
+]
+
+# Vectors per shard unless a step is told otherwise (--shard-size): 1.5 GB at 384 dims f32.
+SHARD_SIZE = 1_000_000
+# Vector files are named after the run that wrote them: run<id>-<kind>-<shard>.usearch
+# (run<id>-<kind>.usearch before shards; .partial while being written).
 RUN_FILE = re.compile(r"run(\d+)-")
+REBUILD = "rebuild it: rerun the step that wrote it (the same command rebuilds the file)"
+# Files up to this size are hashed on every open (about 0.1 s at 64 MiB): a same-size
+# corruption or another index of the same shape is caught, not searched. Larger files get
+# the header, layout and key checks on open.
+HASHED_ON_OPEN = 64 << 20
+
+
+def shard_file_name(run_id: int, kind: str, shard: int) -> str:
+    """The file name of a run's shard."""
+    return f"run{int(run_id)}-{kind}-{shard:05d}.usearch"
 
 
 class VectorWriter:
-    """Streams vectors into a new usearch file, then registers it (see :func:`vector_writer`)."""
+    """Streams vectors into the shards of a vector set (see :func:`vector_writer`).
 
-    def __init__(self, store: Store, path: Path, dim: int) -> None:
-        from usearch.index import Index
+    ``resumed`` vectors (``last_key`` the last of them, in the order they were added) were
+    already stored by an earlier, interrupted attempt: the caller adds what comes after.
+    """
 
+    def __init__(
+        self,
+        store: Store,
+        vector_set: VectorSet,
+        finished: list[tuple[VectorShard, np.ndarray]],
+    ) -> None:
         self.store = store
-        self.path = path
-        self.dim = dim
-        self.count = 0
-        self._keys: set[int] = set()
-        self.index = Index(ndim=dim, metric="ip", dtype="f32")
+        self.vector_set_id = vector_set.id
+        self.run_id = vector_set.run_id
+        self.kind = vector_set.kind
+        self.dim = vector_set.dim
+        self.dtype = vector_set.dtype
+        self.shard_size = int(vector_set.shard_size or SHARD_SIZE)
+        self._seen = [np.sort(keys.astype(np.uint64)) for _, keys in finished]
+        self.count = sum(len(keys) for _, keys in finished)
+        self.resumed = self.count
+        self.last_key: int | None = int(finished[-1][1][-1]) if self.count else None
+        self._next_shard = len(finished)
+        self._current: ShardFile | None = None
+        self._current_keys: set[int] = set()
+        self.vector_set: VectorSet | None = None  # the registered set, once complete
 
     def add(self, keys: np.ndarray | Sequence[int], vectors: np.ndarray) -> None:
-        """Add a batch; keys must be new to this file."""
+        """Add a batch; keys must be new to this vector set."""
         keys = np.ascontiguousarray(keys, dtype=np.uint64)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape != (len(keys), self.dim):
             raise StoreError(
                 f"{len(keys)} keys for vectors of shape {vectors.shape}, "
                 f"expected ({len(keys)}, {self.dim})"
             )
-        fresh = set(keys.tolist())
-        if len(fresh) != len(keys) or fresh & self._keys:
-            raise StoreError("vector keys must be unique within a vector set")
-        self._keys |= fresh
-        for start in range(0, len(keys), ADD_BATCH):
-            self.index.add(keys[start : start + ADD_BATCH], vectors[start : start + ADD_BATCH])
+        self._check_new(keys)
+        rows = storage_rows(vectors, self.dtype)
+        start = 0
+        while start < len(keys):
+            if self._current is None:
+                name = shard_file_name(self.run_id, self.kind, self._next_shard)
+                self._current = ShardFile(self.store.vectors_dir / name, self.dim, self.dtype)
+            room = self.shard_size - self._current.count
+            self._current.add(keys[start : start + room], rows[start : start + room])
+            start += room
+            if self._current.count >= self.shard_size:
+                self._finish_shard()
         self.count += len(keys)
 
+    def _check_new(self, keys: np.ndarray) -> None:
+        fresh = set(keys.tolist())
+        repeated = len(fresh) != len(keys) or bool(fresh & self._current_keys)
+        for seen in self._seen:
+            at = np.minimum(np.searchsorted(seen, keys), max(len(seen) - 1, 0))
+            repeated = repeated or bool(len(seen) and (seen[at] == keys).any())
+        if repeated:
+            raise StoreError("vector keys must be unique within a vector set")
+        self._current_keys |= fresh
+
+    def _finish_shard(self) -> None:
+        """Close the current shard's file and register it (its own transaction)."""
+        assert self._current is not None
+        shard, self._current = self._current, None
+        keys = shard.close()
+        self._current_keys = set()
+        with self.store.transaction():
+            self.store.execute(
+                "INSERT INTO vector_shards (vector_set_id, shard, path, count, dim, dtype, "
+                "sha256, keys_sha256, graph, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)",
+                (
+                    self.vector_set_id,
+                    self._next_shard,
+                    relative_path(self.store, shard.path),
+                    len(keys),
+                    self.dim,
+                    self.dtype,
+                    file_sha256(shard.path),
+                    keys_sha256(keys),
+                    now(),
+                ),
+            )
+        self._seen.append(np.sort(keys))
+        self.last_key = int(keys[-1])
+        self._next_shard += 1
+
+    @property
+    def finished_shards(self) -> int:
+        """Shards finished and registered so far (resumed ones included)."""
+        return self._next_shard
+
+    def close(self) -> None:
+        """Finish the last, partly filled shard."""
+        if self._current is not None and self._current.count:
+            self._finish_shard()
+        self.abort()
+
+    def abort(self) -> None:
+        """Remove the shard being written (finished shards stay registered)."""
+        if self._current is not None:
+            self._current.abort()
+            self._current = None
+
     def keys_sha256(self) -> str:
-        """The digest of every key added, as :func:`keys_sha256` computes it from a file."""
-        return keys_sha256(np.fromiter(self._keys, dtype=np.uint64, count=len(self._keys)))
+        """The digest of every key stored, as :func:`keys_sha256` computes it."""
+        if not self._seen:
+            return keys_sha256(np.zeros(0, dtype=np.uint64))
+        return keys_sha256(np.concatenate(self._seen))
 
 
 @contextmanager
@@ -76,74 +199,173 @@ def vector_writer(
     encoder_config: dict[str, Any],
     dim: int,
     source_run_id: int | None = None,
+    dtype: str = "f32",
+    shard_size: int = SHARD_SIZE,
 ) -> Iterator[VectorWriter]:
-    """Write a vector set: add batches inside the block; on success the file is saved under
-    its final name and registered, on failure nothing is left behind."""
+    """Write a vector set: add batches inside the block; every ``shard_size`` vectors a shard
+    is saved and registered; on success the set is marked complete with its totals.
+
+    An incomplete set of the same run, kind and description (an interrupted attempt) is
+    continued: its shards whose files still match their checksums are kept, and the writer
+    says how many vectors it holds (``resumed``, ``last_key``). On bad input (a
+    :class:`StoreError`: repeated keys, wrong shapes) nothing is left behind; on any other
+    failure the finished shards stay for the next attempt (the set's row too, when there
+    are any).
+    """
+    if dtype not in DTYPES:
+        raise StoreError(f"unknown storage type {dtype!r}; expected one of {', '.join(DTYPES)}")
+    if shard_size < 1:
+        raise StoreError(f"the shard size must be at least 1, got {shard_size}")
     store.vectors_dir.mkdir(parents=True, exist_ok=True)
-    path = store.vectors_dir / f"run{run_id}-{kind}.usearch"
-    partial = path.with_suffix(".partial")
-    writer = VectorWriter(store, path, dim)
+    wanted = {
+        "run_id": run_id,
+        "kind": kind,
+        "collection_id": collection_id,
+        "source_run_id": source_run_id,
+        "encoder": encoder,
+        "encoder_config": json.dumps(encoder_config, sort_keys=True),
+        "dim": dim,
+        "dtype": dtype,
+        "shard_size": shard_size,
+    }
+    writer = _begin(store, wanted)
     try:
         yield writer
-        try:
-            writer.index.save(str(partial))
-        except RuntimeError as error:  # usearch: "Failed to serialize into stream"
-            raise StoreError(
-                f"{partial}: could not write the vector file ({error}): the disk may be full "
-                "or over a size limit; free space and rerun the same command"
-            ) from None
-        os.replace(partial, path)
-        with store.transaction():
-            store.execute(
-                "INSERT INTO vector_sets (run_id, kind, collection_id, source_run_id, encoder, "
-                "encoder_config, dim, metric, dtype, count, path, sha256, keys_sha256, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'ip', 'f32', ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    kind,
-                    collection_id,
-                    source_run_id,
-                    encoder,
-                    json.dumps(encoder_config, sort_keys=True),
-                    dim,
-                    writer.count,
-                    os.path.relpath(path, store.path.parent),
-                    file_sha256(path),
-                    writer.keys_sha256(),
-                    now(),
-                ),
-            )
+        writer.close()
+        writer.vector_set = _complete(store, writer.vector_set_id, writer.keys_sha256())
+    except StoreError:
+        writer.abort()
+        drop_set(store, writer.vector_set_id)
+        raise
     except BaseException:
-        for leftover in (partial, path):
-            leftover.unlink(missing_ok=True)
+        writer.abort()
+        if not writer.finished_shards:  # nothing to continue from: no row left behind
+            drop_set(store, writer.vector_set_id)
         raise
 
 
+def _begin(store: Store, wanted: dict[str, Any]) -> VectorWriter:
+    """A writer continuing the interrupted set that matches ``wanted``, or a new set's."""
+    rows = store.rows(
+        "SELECT * FROM vector_sets WHERE run_id = ? AND kind = ? AND source_run_id IS ? "
+        "ORDER BY id",
+        (wanted["run_id"], wanted["kind"], wanted["source_run_id"]),
+    )
+    for row in rows:
+        same = not row["complete"] and all(row[k] == v for k, v in wanted.items())
+        if same:
+            vector_set = VectorSet.from_row(row)
+            return VectorWriter(store, vector_set, _valid_prefix(store, vector_set))
+        drop_set(store, row["id"])  # rewritten now: its files would be overwritten
+    with store.transaction():
+        cursor = store.execute(
+            "INSERT INTO vector_sets (run_id, kind, collection_id, source_run_id, encoder, "
+            "encoder_config, dim, metric, dtype, count, path, sha256, keys_sha256, created_at, "
+            "complete, shard_size) VALUES (:run_id, :kind, :collection_id, :source_run_id, "
+            ":encoder, :encoder_config, :dim, 'ip', :dtype, 0, '', '', NULL, :created_at, 0, "
+            ":shard_size)",
+            {**wanted, "created_at": now()},
+        )
+    set_id = int(cursor.lastrowid or 0)
+    return VectorWriter(store, get_vector_set(store, set_id), [])
+
+
+def _valid_prefix(store: Store, vector_set: VectorSet) -> list[tuple[VectorShard, np.ndarray]]:
+    """The finished shards of an interrupted set up to the first whose file is not the one
+    recorded, with their keys in slot order; the rest are dropped (rows and files)."""
+    kept: list[tuple[VectorShard, np.ndarray]] = []
+    for shard in set_shards(store, vector_set.id):
+        try:
+            opened = open_shard(store, vector_set, shard, verify=True)
+        except StoreError:
+            break
+        if shard.shard != len(kept) or shard.graph is not None:
+            break
+        kept.append((shard, opened.keys.astype(np.uint64)))
+    for shard in set_shards(store, vector_set.id)[len(kept) :]:
+        store.execute(
+            "DELETE FROM vector_shards WHERE vector_set_id = ? AND shard = ?",
+            (vector_set.id, shard.shard),
+        )
+        (store.path.parent / shard.path).unlink(missing_ok=True)
+    return kept
+
+
+def _complete(store: Store, set_id: int, keys_digest: str) -> VectorSet:
+    """Mark a set complete with its totals (and its first shard's file as its ``path``)."""
+    shards = set_shards(store, set_id)
+    first = shards[0] if shards else None
+    with store.transaction():
+        store.execute(
+            "UPDATE vector_sets SET count = ?, path = ?, sha256 = ?, keys_sha256 = ?, "
+            "complete = 1, created_at = ? WHERE id = ?",
+            (
+                sum(s.count for s in shards),
+                first.path if first else "",
+                first.sha256 if first else "",
+                keys_digest,
+                now(),
+                set_id,
+            ),
+        )
+    return get_vector_set(store, set_id)
+
+
+def drop_set(store: Store, set_id: int) -> None:
+    """Delete a vector set's rows and its shard files."""
+    paths = [s.path for s in set_shards(store, set_id)]
+    with store.transaction():
+        store.execute("DELETE FROM vector_sets WHERE id = ?", (set_id,))
+    remove_files(store, paths)
+
+
+def get_vector_set(store: Store, set_id: int) -> VectorSet:
+    """A vector set by id."""
+    rows = store.rows("SELECT * FROM vector_sets WHERE id = ?", (set_id,))
+    if not rows:
+        raise NotFoundError(f"no vector set {set_id}")
+    return VectorSet.from_row(rows[0])
+
+
+def set_shards(store: Store, set_id: int) -> list[VectorShard]:
+    """A vector set's shards in order."""
+    rows = store.rows(
+        "SELECT * FROM vector_shards WHERE vector_set_id = ? ORDER BY shard", (set_id,)
+    )
+    return [VectorShard.from_row(row) for row in rows]
+
+
 def run_vector_sets(store: Store, run_id: int) -> list[VectorSet]:
-    """Every vector set a run wrote."""
+    """Every vector set a run wrote (complete or being written)."""
     rows = store.rows("SELECT * FROM vector_sets WHERE run_id = ? ORDER BY id", (run_id,))
     return [VectorSet.from_row(row) for row in rows]
 
 
+def run_shard_paths(store: Store, run_id: int) -> list[str]:
+    """The files of every shard of a run's vector sets."""
+    rows = store.execute(
+        "SELECT s.path FROM vector_shards s JOIN vector_sets v ON v.id = s.vector_set_id "
+        "WHERE v.run_id = ?",
+        (run_id,),
+    )
+    return [row[0] for row in rows]
+
+
 def damage(store: Store, vector_set: VectorSet, *, full: bool = False) -> str | None:
-    """Why a vector set's file is not the one recorded, or None when it is: the header
-    always, the SHA-256 when ``full`` or when the file is small."""
-    path = vector_path(store, vector_set)
+    """Why a vector set's files are not the ones recorded, or None when they are: header,
+    layout and keys always, the SHA-256 when ``full`` or when a file is small."""
     try:
-        check_header(path, vector_set)
-        if (full or path.stat().st_size <= HASHED_ON_OPEN) and (
-            file_sha256(path) != vector_set.sha256
-        ):
-            return f"{path}: SHA-256 differs from the one recorded"
+        open_index(store, vector_set, verify=full)
     except StoreError as error:
         return str(error).split("; rebuild it")[0]
     return None
 
 
 def run_vector_set(store: Store, run_id: int, kind: str) -> VectorSet:
-    """The vector set of a given kind that a run wrote."""
+    """The complete vector set of a given kind that a run wrote."""
     rows = store.rows(
-        "SELECT * FROM vector_sets WHERE run_id = ? AND kind = ? ORDER BY id DESC LIMIT 1",
+        "SELECT * FROM vector_sets WHERE run_id = ? AND kind = ? AND complete = 1 "
+        "ORDER BY id DESC LIMIT 1",
         (run_id, kind),
     )
     if not rows:
@@ -154,117 +376,232 @@ def run_vector_set(store: Store, run_id: int, kind: str) -> VectorSet:
 def find_vector_sets(
     store: Store, *, kind: str, collection_id: int, encoder: str, source_run_id: int | None = None
 ) -> list[VectorSet]:
-    """Vector sets of finished runs that match, newest first."""
+    """Complete vector sets of finished runs that match, newest first."""
     rows = store.rows(
         "SELECT v.* FROM vector_sets v JOIN runs r ON r.id = v.run_id "
         "WHERE v.kind = ? AND v.collection_id = ? AND v.encoder = ? AND r.status = 'done' "
-        "AND v.source_run_id IS ? ORDER BY v.id DESC",
+        "AND v.source_run_id IS ? AND v.complete = 1 ORDER BY v.id DESC",
         (kind, collection_id, encoder, source_run_id),
     )
     return [VectorSet.from_row(row) for row in rows]
 
 
 def vector_path(store: Store, vector_set: VectorSet) -> Path:
-    """Absolute path of a vector set's file."""
+    """Absolute path of a vector set's first shard file."""
     return store.path.parent / vector_set.path
 
 
-# Files up to this size are hashed on every open (about 0.1 s at 64 MiB): a same-size
-# corruption or another index of the same shape is caught, not searched. Larger files get
-# the header checks on open.
-HASHED_ON_OPEN = 64 << 20
+def relative_path(store: Store, path: Path) -> str:
+    """A path as recorded: relative to the database's folder."""
+    return os.path.relpath(path, store.path.parent)
 
 
-def open_index(store: Store, vector_set: VectorSet, *, verify: bool = False) -> Any:
-    """The usearch index of a vector set, memory-mapped read-only, after checking that the
-    file is the one recorded: its header (dimensions, scalar type, metric, count) always,
+@dataclass
+class Shard:
+    """One opened shard: its record, file and memory-mapped vectors."""
+
+    record: VectorShard
+    path: Path
+    dense: DenseVectors
+    _usearch: Any = field(default=None, repr=False)
+    _order: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Keys in row order (int64)."""
+        return self.dense.keys
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """The rows as stored (float32, float16 or uint16 for bf16), memory-mapped."""
+        return self.dense.matrix
+
+    @property
+    def dtype(self) -> str:
+        """The storage type."""
+        return self.dense.dtype
+
+    def __len__(self) -> int:
+        return len(self.dense.keys)
+
+    def rows(self, rows: np.ndarray) -> np.ndarray:
+        """Rows by position, as float32."""
+        return widen(self.dense.matrix[np.asarray(rows, dtype=np.int64)], self.dtype)
+
+    def release(self) -> None:
+        """Drop the shard's pages from this process's memory (they stay in the operating
+        system's page cache, and are read again on the next access)."""
+        mapped = getattr(self.dense.matrix, "_mmap", None)
+        if mapped is not None and hasattr(mmap, "MADV_DONTNEED"):
+            mapped.madvise(mmap.MADV_DONTNEED)
+
+    def positions(self, keys: np.ndarray) -> np.ndarray:
+        """The row of each key (keys of this shard only)."""
+        if self._order is None:
+            self._order = np.argsort(self.dense.keys, kind="stable")
+        ordered = self.dense.keys[self._order]
+        at = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
+        if not (ordered[at] == keys).all():
+            raise StoreError(f"{self.path}: keys asked for that shard {self.record.shard} lacks")
+        return np.asarray(self._order[at], dtype=np.int64)
+
+    def usearch(self) -> Any:
+        """The shard as a usearch index (memory-mapped view) for HNSW search.
+
+        Raises:
+            StoreError: the shard holds no graph (the build was not asked for one).
+        """
+        if self.record.graph is None:
+            raise StoreError(
+                f"{self.path}: shard {self.record.shard} has no HNSW graph (indexes are "
+                "built without one unless asked); add one with `xqg index-hnsw RUN`, or "
+                "search exactly"
+            )
+        if self._usearch is None:
+            from usearch.index import Index
+
+            self._usearch = Index.restore(str(self.path), view=True)
+        return self._usearch
+
+
+class ShardedIndex:
+    """Every shard of a vector set, as one index: keys, length, dimensions, get, contains."""
+
+    def __init__(self, vector_set: VectorSet, shards: list[Shard]) -> None:
+        self.vector_set = vector_set
+        self.shards = shards
+        self.ndim = vector_set.dim
+        self.dtype = vector_set.dtype
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return sum(len(shard) for shard in self.shards)
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Every key, shard by shard in row order (uint64)."""
+        if not self.shards:
+            return np.zeros(0, dtype=np.uint64)
+        return np.concatenate([shard.keys for shard in self.shards]).astype(np.uint64)
+
+    def _lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """Keys sorted, and the position (over all shards) of each."""
+        if self._sorted is None:
+            keys = self.keys
+            order = np.argsort(keys, kind="stable")
+            self._sorted = (keys[order], order)
+        return self._sorted
+
+    def _positions(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Position of each key over all shards, and whether it is present."""
+        keys = np.asarray(keys, dtype=np.uint64).reshape(-1)
+        ordered, order = self._lookup()
+        if len(ordered) == 0:
+            return np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(ordered, keys), len(ordered) - 1)
+        return order[at], ordered[at] == keys
+
+    def contains(self, keys: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Whether each key has a vector."""
+        return self._positions(np.asarray(keys))[1]
+
+    def get(self, keys: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Float32 vectors of keys that are all present, in key order."""
+        positions, present = self._positions(np.asarray(keys))
+        if not present.all():
+            raise StoreError(f"{int((~present).sum())} keys have no vector")
+        starts = np.cumsum([0] + [len(shard) for shard in self.shards])
+        owner = np.searchsorted(starts, positions, side="right") - 1
+        found = np.empty((len(positions), self.ndim), dtype=np.float32)
+        for number in np.unique(owner):
+            mine = owner == number
+            found[mine] = self.shards[number].rows(positions[mine] - starts[number])
+        return found
+
+
+def open_index(store: Store, vector_set: VectorSet, *, verify: bool = False) -> ShardedIndex:
+    """Every shard of a vector set, memory-mapped read-only, after checking each file is the
+    one recorded: header (dimensions, scalar type, metric, count), layout and keys always,
     its SHA-256 when ``verify`` or when the file is small.
 
     Raises:
-        StoreError: the file is missing, not a usearch index, or not the recorded one; the
-            message names what was expected and what was found.
+        StoreError: a shard is missing, not a usearch file, or not the one recorded; or the
+            shards disagree with the set; the message names the file and shard.
     """
-    from usearch.index import Index
-
-    path = vector_path(store, vector_set)
-    check_header(path, vector_set)
-    if (verify or path.stat().st_size <= HASHED_ON_OPEN) and (
-        file_sha256(path) != vector_set.sha256
-    ):
+    if not vector_set.complete:
         raise StoreError(
-            f"{path}: SHA-256 differs from the one recorded for vector set {vector_set.id}: "
-            f"the file changed after it was written; {REBUILD}"
+            f"vector set {vector_set.id} (run {vector_set.run_id}) is still being written or "
+            f"was interrupted; {REBUILD}"
         )
-    try:
-        index = Index.restore(str(path), view=True)
-    except (ValueError, RuntimeError) as error:  # a header that promises more than is there
-        raise StoreError(f"{path}: not a whole usearch index ({error}); {REBUILD}") from None
-    if index is not None:
-        index.path = path  # where dense_vectors reads the vectors in place
-    if index is None or len(index) != vector_set.count or index.ndim != vector_set.dim:
+    shards = set_shards(store, vector_set.id)
+    for shard in shards:
+        if (shard.dim, shard.dtype) != (vector_set.dim, vector_set.dtype):
+            raise StoreError(
+                f"{store.path.parent / shard.path}: shard {shard.shard} of vector set "
+                f"{vector_set.id} holds {shard.dim}-dimensional {shard.dtype} vectors, the set "
+                f"{vector_set.dim}-dimensional {vector_set.dtype}; {REBUILD}"
+            )
+    if sum(s.count for s in shards) != vector_set.count:
         raise StoreError(
-            f"{path}: holds {0 if index is None else len(index)} vectors, "
-            f"{vector_set.count} recorded; {REBUILD}"
+            f"vector set {vector_set.id}: its shards hold {sum(s.count for s in shards)} "
+            f"vectors, {vector_set.count} recorded; {REBUILD}"
         )
-    if vector_set.keys_sha256 and keys_sha256(index.keys) != vector_set.keys_sha256:
-        raise StoreError(
-            f"{path}: its keys are not those recorded for vector set {vector_set.id} (another "
-            f"run's or collection's index?); {REBUILD}"
-        )
-    return index
+    return ShardedIndex(vector_set, [open_shard(store, vector_set, s, verify) for s in shards])
 
 
-def keys_sha256(keys: Any) -> str:
-    """SHA-256 of a key set, in sorted order as unsigned 64-bit integers (about 1 s for
-    18M keys: cheap next to hashing the vectors)."""
-    return hashlib.sha256(np.sort(np.asarray(keys, dtype=np.uint64)).tobytes()).hexdigest()
-
-
-REBUILD = "rebuild it: rerun the step that wrote it (the same command rebuilds the file)"
-
-
-def check_header(path: Path, vector_set: VectorSet) -> None:
-    """Compare a vector file's header with what the database recorded for it (cheap: the
-    header alone is read, whatever the file's size)."""
-    from usearch.index import Index
-
+def open_shard(store: Store, vector_set: VectorSet, shard: VectorShard, verify: bool) -> Shard:
+    """One shard's file, checked against its record (see :func:`open_index`)."""
+    path = store.path.parent / shard.path
+    where = f"shard {shard.shard} of vector set {vector_set.id}"
     if path.is_dir():
-        raise StoreError(f"{path}: a folder where the vector file should be; {REBUILD}")
+        raise StoreError(f"{path}: a folder where the vector file should be ({where}); {REBUILD}")
     if not path.exists():
-        raise StoreError(f"{path}: vector file of vector set {vector_set.id} is missing; {REBUILD}")
+        raise StoreError(f"{path}: vector file ({where}) is missing; {REBUILD}")
     try:
-        header = Index.metadata(str(path))
-    except (ValueError, RuntimeError) as error:
-        header, reason = None, str(error)
-    else:
-        reason = "no usearch header"
-    if header is None:
-        raise StoreError(
-            f"{path}: not a usearch index ({reason}: truncated or overwritten); {REBUILD}"
-        )
+        header = read_header(path)
+    except StoreError as error:
+        raise StoreError(f"{error} ({where}); {REBUILD}") from None
     found = {
-        "dimensions": header["dimensions"],
-        "vectors": header["count_present"],
-        "scalar type": str(header["kind_scalar"].name).lower(),
-        "metric": str(header["kind_metric"].name).lower(),
+        "dimensions": header.dim,
+        "vectors": header.count,
+        "scalar type": header.dtype,
+        "metric": header.metric,
     }
     expected = {
-        "dimensions": vector_set.dim,
-        "vectors": vector_set.count,
-        "scalar type": vector_set.dtype.lower(),
-        "metric": vector_set.metric.lower(),
+        "dimensions": shard.dim,
+        "vectors": shard.count,
+        "scalar type": shard.dtype,
+        "metric": vector_set.metric,
     }
-    wrong = [
-        f"{k} {found[k]} where {expected[k]} is recorded"
-        for k in expected
-        if found[k] != expected[k]
-    ]
+    wrong = [f"{k} {found[k]} where {v} is recorded" for k, v in expected.items() if found[k] != v]
     if wrong:
-        raise StoreError(f"{path}: {'; '.join(wrong)}; {REBUILD}")
+        raise StoreError(f"{path}: {'; '.join(wrong)} ({where}); {REBUILD}")
+    if (verify or path.stat().st_size <= HASHED_ON_OPEN) and file_sha256(path) != shard.sha256:
+        raise StoreError(
+            f"{path}: SHA-256 differs from the one recorded for {where}: the file changed "
+            f"after it was written; {REBUILD}"
+        )
+    dense = read_dense(path, header)
+    if dense is None:
+        raise StoreError(
+            f"{path}: not a whole usearch index (its layout does not account for every byte; "
+            f"{where}); {REBUILD}"
+        )
+    if shard.keys_sha256 and keys_sha256(dense.keys) != shard.keys_sha256:
+        raise StoreError(
+            f"{path}: its keys are not those recorded for {where} (another run's or "
+            f"collection's index?); {REBUILD}"
+        )
+    return Shard(shard, path, dense)
+
+
+def dense_vectors(index: ShardedIndex) -> DenseVectors | None:
+    """The vectors of a one-shard index read in place (None for several shards)."""
+    return index.shards[0].dense if len(index.shards) == 1 else None
 
 
 def load_vectors(index: Any, keys: Sequence[int] | np.ndarray) -> np.ndarray:
-    """Vectors for keys, in key order; every key must be present."""
+    """Float32 vectors for keys, in key order; every key must be present."""
     keys = np.asarray(keys, dtype=np.uint64)
     if len(keys) == 0:
         return np.zeros((0, index.ndim), dtype=np.float32)
@@ -280,21 +617,121 @@ def scores_from_distances(distances: np.ndarray) -> np.ndarray:
     return 1.0 - distances.astype(np.float64)
 
 
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+GRAPH_BATCH = 65_536
+
+
+def build_graph(
+    store: Store, vector_set: VectorSet, *, connectivity: int, expansion_add: int
+) -> list[VectorShard]:
+    """Add an HNSW graph (usearch) to every shard of a set that has none or another one;
+    returns the shards rebuilt. Each file is rewritten beside the old one and swapped in
+    with its new checksum and the graph's parameters recorded in ``vector_shards.graph``."""
+    from usearch.index import Index
+
+    graph = {"connectivity": connectivity, "expansion_add": expansion_add}
+    index = open_index(store, vector_set)
+    rebuilt = []
+    for shard in index.shards:
+        if shard.record.graph == graph:
+            continue
+        built = Index(
+            ndim=vector_set.dim,
+            metric="ip",
+            dtype=vector_set.dtype,
+            connectivity=connectivity,
+            expansion_add=expansion_add,
+        )
+        for start in range(0, len(shard), GRAPH_BATCH):
+            rows = np.arange(start, min(start + GRAPH_BATCH, len(shard)))
+            built.add(shard.keys[rows].astype(np.uint64), shard.rows(rows))
+        partial = shard.path.with_name(shard.path.name + ".partial")
+        built.save(str(partial))
+        os.replace(partial, shard.path)
+        digest = file_sha256(shard.path)
+        with store.transaction():
+            store.execute(
+                "UPDATE vector_shards SET sha256 = ?, graph = ? "
+                "WHERE vector_set_id = ? AND shard = ?",
+                (digest, json.dumps(graph, sort_keys=True), vector_set.id, shard.record.shard),
+            )
+            if shard.record.shard == 0:
+                store.execute(
+                    "UPDATE vector_sets SET sha256 = ? WHERE id = ?", (digest, vector_set.id)
+                )
+        rebuilt.append(shard.record)
+    return rebuilt
+
+
+def attach_shards(
+    store: Store, target: VectorSet, source_store: Store, source: VectorSet
+) -> list[VectorShard]:
+    """Copy every shard of ``source`` (a set of another database) into this database as
+    further shards of ``target``; the files are checked against their records first and the
+    keys of the two sets must not overlap. Returns the new shards."""
+    incoming = open_index(source_store, source, verify=True)
+    present = open_index(store, target)
+    overlap = np.intersect1d(present.keys, incoming.keys)
+    if len(overlap):
+        raise StoreError(
+            f"{len(overlap)} keys are in both vector sets (e.g. {overlap[:5].tolist()}): "
+            "attach only shards of other passages"
+        )
+    first = len(present.shards)
+    added = []
+    for offset, shard in enumerate(incoming.shards):
+        number = first + offset
+        path = store.vectors_dir / shard_file_name(target.run_id, target.kind, number)
+        partial = path.with_name(path.name + ".partial")
+        store.vectors_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shard.path, partial)
+        if file_sha256(partial) != shard.record.sha256:
+            partial.unlink()
+            raise StoreError(f"{shard.path}: changed while it was copied; attach again")
+        os.replace(partial, path)
+        added.append(
+            replace(
+                shard.record,
+                vector_set_id=target.id,
+                shard=number,
+                path=relative_path(store, path),
+            )
+        )
+    all_keys = np.concatenate([present.keys, incoming.keys])
+    with store.transaction():
+        for record in added:
+            store.execute(
+                "INSERT INTO vector_shards (vector_set_id, shard, path, count, dim, dtype, "
+                "sha256, keys_sha256, graph, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.vector_set_id,
+                    record.shard,
+                    record.path,
+                    record.count,
+                    record.dim,
+                    record.dtype,
+                    record.sha256,
+                    record.keys_sha256,
+                    json.dumps(record.graph, sort_keys=True) if record.graph else None,
+                    record.created_at,
+                ),
+            )
+        store.execute(
+            "UPDATE vector_sets SET count = ?, keys_sha256 = ? WHERE id = ?",
+            (len(all_keys), keys_sha256(all_keys), target.id),
+        )
+    return added
 
 
 def remove_files(store: Store, relative_paths: Sequence[str]) -> None:
-    """Delete vector files that no registered vector set points at any more."""
+    """Delete vector files that no registered shard or vector set points at any more."""
     for relative in relative_paths:
-        still = store.scalar("SELECT count(*) FROM vector_sets WHERE path = ?", (relative,))
+        still = store.scalar(
+            "SELECT (SELECT count(*) FROM vector_shards WHERE path = ?) + "
+            "(SELECT count(*) FROM vector_sets WHERE path = ?)",
+            (relative, relative),
+        )
         path = store.path.parent / relative
-        if not still and path.exists():
+        if relative and not still and path.is_file():
             path.unlink()
 
 
@@ -307,11 +744,11 @@ def run_files(store: Store, run_id: int) -> list[Path]:
 
 
 def unregistered_files(store: Store) -> list[tuple[Path, int | None]]:
-    """Files under the vectors folder that no vector set points at, with the run id their
-    name carries (None when it carries none)."""
+    """Files under the vectors folder that no shard points at, with the run id their name
+    carries (None when it carries none)."""
     if not store.vectors_dir.is_dir():
         return []
-    rows = store.execute("SELECT path FROM vector_sets")
+    rows = store.execute("SELECT path FROM vector_shards UNION SELECT path FROM vector_sets")
     registered = {store.path.parent / row[0] for row in rows}
     found = []
     for path in sorted(store.vectors_dir.iterdir()):
@@ -319,68 +756,3 @@ def unregistered_files(store: Store) -> list[tuple[Path, int | None]]:
             match = RUN_FILE.match(path.name)
             found.append((path, int(match.group(1)) if match else None))
     return found
-
-
-@dataclass(frozen=True)
-class DenseVectors:
-    """An index file's vectors as one read-only memory-mapped matrix, with the key of each
-    row (the file's slot order)."""
-
-    keys: np.ndarray  # (n,) int64
-    matrix: np.ndarray  # (n, dim) float32, memory-mapped
-
-
-_DENSE: weakref.WeakKeyDictionary[Any, DenseVectors | None] = weakref.WeakKeyDictionary()
-_SPOT_CHECKS = 64
-
-
-def dense_vectors(index: Any) -> DenseVectors | None:
-    """The vectors of an index from :func:`open_index`, read in place (no copy, no graph),
-    or None when the file's layout is not the one this reads (then search through usearch).
-
-    A usearch file holds the vectors first (rows and row size as two u32, then the rows in
-    slot order), a 64-byte header, then the graph: five u64 (size, connectivity, base
-    connectivity, top level, entry slot), one i16 level per node, and each node's key (u64),
-    level (i16) and neighbour lists (a u32 count and u32 slots per level). The keys are read
-    from the nodes; the layout must account for every byte of the file, and sampled rows
-    must equal what usearch returns for their keys.
-    """
-    if index in _DENSE:
-        return _DENSE[index]
-    path = getattr(index, "path", None)
-    found = _read_dense(Path(path), len(index), index.ndim) if path else None
-    if found is not None and len(found.keys):
-        sample = np.linspace(0, len(found.keys) - 1, _SPOT_CHECKS).astype(np.int64)
-        expected = np.asarray(index.get(found.keys[sample].astype(np.uint64)), dtype=np.float32)
-        if not np.array_equal(expected.reshape(len(sample), -1), found.matrix[sample]):
-            found = None
-    _DENSE[index] = found
-    return found
-
-
-def _read_dense(path: Path, count: int, dim: int) -> DenseVectors | None:
-    raw = np.memmap(path, dtype=np.uint8, mode="r")
-    if len(raw) < 8:
-        return None
-    rows, row_bytes = (int(x) for x in raw[:8].view("<u4"))
-    head = 8 + rows * row_bytes
-    graph = head + 64
-    if rows != count or row_bytes != 4 * dim or len(raw) < graph + 40:
-        return None
-    if bytes(raw[head : head + 7]) != b"usearch":
-        return None
-    size, connectivity, base, _, _ = (int(x) for x in raw[graph : graph + 40].view("<u8"))
-    nodes = graph + 40 + 2 * size
-    if size != count or len(raw) < nodes:
-        return None
-    levels = raw[graph + 40 : nodes].view("<i2").astype(np.int64)
-    sizes = 10 + 4 + 4 * base + levels * (4 + 4 * connectivity)
-    starts = nodes + np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    if count and int(starts[-1] + sizes[-1]) != len(raw):
-        return None
-    keys = np.empty(count, dtype=np.int64)
-    for first in range(0, count, 1 << 20):
-        at = starts[first : first + (1 << 20)]
-        keys[first : first + len(at)] = raw[at[:, None] + np.arange(8)].view("<u8")[:, 0]
-    matrix = np.memmap(path, dtype=np.float32, mode="r", offset=8, shape=(count, dim))
-    return DenseVectors(keys, matrix)

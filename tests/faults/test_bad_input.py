@@ -224,6 +224,6 @@ def test_a_full_disk_while_saving_vectors_is_named(tmp_path: Path) -> None:
         check=False,
     )
     assert "store.errors.StoreError" in done.stderr
-    assert "could not write the vector file (Failed to serialize" in done.stderr
+    assert "could not write the vector file ([Errno 27] File too large)" in done.stderr
     assert "the disk may be full" in done.stderr
     assert list(db.with_suffix(".vectors").iterdir()) == []  # no partial file is left

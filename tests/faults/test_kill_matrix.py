@@ -37,6 +37,8 @@ VARYING = {
     # usearch's graph (so the file's bytes, so its SHA-256) varies from build to build; the
     # vectors themselves are compared instead (``vectors`` in the state).
     "vector_sets": {"id", "path", "created_at", "sha256"},
+    # Shards are written without a graph: their bytes (so SHA-256) are compared as they are.
+    "vector_shards": {"vector_set_id", "path", "created_at"},
     "generations": {"id"},
     "generation_batches": {"seconds", "finished_at"},
 }
@@ -231,7 +233,10 @@ def _state(db: Path) -> State:
             )
         ]
         state = {table: _rows(conn, table, names) for table in tables}
-        files = conn.execute("SELECT run_id, kind, path FROM vector_sets").fetchall()
+        files = conn.execute(
+            "SELECT v.run_id, v.kind, s.path FROM vector_shards s "
+            "JOIN vector_sets v ON v.id = s.vector_set_id"
+        ).fetchall()
     finally:
         conn.close()
     state["vectors"] = sorted(
@@ -273,7 +278,7 @@ def _unregistered(db: Path) -> list[str]:
         return []
     conn = sqlite3.connect(db)
     try:
-        registered = {Path(row[0]).name for row in conn.execute("SELECT path FROM vector_sets")}
+        registered = {Path(row[0]).name for row in conn.execute("SELECT path FROM vector_shards")}
     finally:
         conn.close()
     return sorted(p.name for p in folder.iterdir() if p.name not in registered)

@@ -78,6 +78,9 @@ def test_a_live_owner_keeps_its_run(store: Store) -> None:
     with pytest.raises(RunBusyError, match=f"being written by process {os.getpid()} on "):
         claim_run(store, "index", {"k": 2}, name="base")
     assert get_run(store, "base").id == held.id
+    # A resumable step that writes one file set alone (the index step) does not join it.
+    with pytest.raises(RunBusyError, match="being written by process"):
+        claim_run(store, "index", {"k": 1}, name="base", resumable=True, joinable=False)
     # Shards of one resumable run join it while it runs.
     joined = claim_run(store, "index", {"k": 1}, name="base", resumable=True)
     assert (joined.outcome, joined.run.id) == ("resumed", held.id)

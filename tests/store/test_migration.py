@@ -18,7 +18,7 @@ PRAGMAS = (f"PRAGMA application_id = {int(APPLICATION_ID)}", f"PRAGMA user_versi
 OLD_VECTOR_SET_WIDTH = 14  # id ... created_at
 OLD_RUN_WIDTH = 11  # the columns of runs in schema 4: id ... error
 OLD_GENERATION_WIDTH = 7  # id ... source_query_id
-NEW_TABLES = {"adversarial_queries"}  # created empty by later migrations
+NEW_TABLES = {"adversarial_queries", "vector_shards"}  # created by later migrations
 ROWS = [
     "INSERT INTO collections VALUES (1, 'xquad', 'xquad.en.json', '2026-01-01')",
     "INSERT INTO passages (id, collection_id, docid, title, text) VALUES "
@@ -103,6 +103,24 @@ def test_migration_keeps_every_row_and_reference(tmp_path: Path, dump_db: Dump) 
             1: [(2, 0.75), (1, 0.1), (2, -1e-300), (1, 5e-324), (2, -123456.789)]
         }
         assert store.execute(RESULTS).fetchall() == old_results
+        # A vector set from before shards is one shard: its file, with the graph usearch built.
+        assert store.execute(
+            "SELECT vector_set_id, shard, path, count, dim, dtype, sha256, graph FROM vector_shards"
+        ).fetchall() == [
+            (
+                1,
+                0,
+                "xqg.vectors/run2-passages.usearch",
+                2,
+                384,
+                "f32",
+                "abc",
+                '{"connectivity": 16, "expansion_add": 128}',
+            )
+        ]
+        assert store.execute("SELECT complete, shard_size FROM vector_sets").fetchall() == [
+            (1, None)
+        ]
     assert _old_columns(dump_db(path)) == before
 
 

@@ -60,7 +60,7 @@ TAMPERING: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "missing": (lambda p: p.unlink(), "is missing", "is missing"),
     "a folder": (_folder, "a folder where the vector file", "a folder where the vector file"),
     "zero length": (lambda p: p.write_bytes(b""), "not a usearch index", "not a usearch index"),
-    "truncated": (_truncate, HASH, "not a whole usearch index"),
+    "truncated": (_truncate, "not a whole usearch index", "not a whole usearch index"),
     "f16 where f32 is recorded": (
         lambda p: _index(p, dtype="f16"),
         "scalar type f16 where f32 is recorded",

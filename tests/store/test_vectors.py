@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from usearch.index import Index
 
 from store import Store, StoreError
+from store import vectors as store_vectors
 from store.collections import ensure_collection
 from store.runs import start_run
 from store.vectors import (
@@ -40,7 +42,8 @@ def test_ip_distances_convert_back_to_dot_products(
     vector_set = make_vector_set(store, np.array([1, 2, 3]), vectors)
     index = open_index(store, vector_set)
     query = np.array([2.0, 1.0], dtype=np.float32)
-    matches = index.search(query[None, :], 3, exact=True)
+    usearch_view = Index.restore(str(index.shards[0].path), view=True)  # the file as usearch's
+    matches = usearch_view.search(query[None, :], 3, exact=True)
     assert np.asarray(matches.keys).reshape(-1).tolist() == [2, 1, 3]  # dots 5, 4, 1.5
     np.testing.assert_allclose(
         scores_from_distances(np.asarray(matches.distances)).reshape(-1), [5.0, 4.0, 1.5], rtol=1e-6
@@ -104,12 +107,13 @@ def test_dense_vectors_read_the_file_in_place(store: Store, make_vector_set: Mak
     assert dense_vectors(index) is dense  # read once per opened index
 
 
-def test_dense_vectors_refuse_a_file_they_cannot_account_for(
-    store: Store, make_vector_set: MakeVectorSet
+def test_a_file_whose_layout_has_bytes_left_over_is_refused(
+    store: Store, make_vector_set: MakeVectorSet, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(store_vectors, "HASHED_ON_OPEN", 0)  # as a file too large to hash
     vector_set = make_vector_set(store, np.arange(40), np.eye(40, 8, dtype=np.float32))
-    index = open_index(store, vector_set)
+    assert len(open_index(store, vector_set)) == 40
     with vector_path(store, vector_set).open("ab") as handle:
         handle.write(b"\0" * 8)  # a byte count the layout does not explain
-    index.path = vector_path(store, vector_set)
-    assert dense_vectors(index) is None
+    with pytest.raises(StoreError, match=r"not a whole usearch index .* shard 0 of vector set 1"):
+        open_index(store, vector_set)

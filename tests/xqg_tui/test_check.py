@@ -51,8 +51,8 @@ def test_each_kind_of_damage_is_a_finding(
     assert code == 2
     lines = out.splitlines()
     assert lines[0] == (
-        f"vector file: {checked}: SHA-256 differs from the one recorded; "
-        "rerun the step that wrote it"
+        f"vector file: {checked}: SHA-256 differs from the one recorded for shard 0 of vector "
+        "set 1: the file changed after it was written; rerun the step that wrote it"
     )
     assert lines[1].startswith(f"stale run: search run 'half-done' (run {stale.id}) is marked")
     assert lines[2].startswith(f"unregistered file: {checked.parent / 'run99-passages.usearch'}")

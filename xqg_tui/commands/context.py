@@ -63,6 +63,13 @@ def done(run: Run, what: str, db: str) -> None:
     out.print(marked("✓", "green", f"{what} — run {run.name} (id {run.id}) in {db}"))
 
 
+def said(what: str) -> None:
+    """Say what a command did (literally: it may quote names from the user)."""
+    from xqg_tui.console import marked, out
+
+    out.print(marked("✓", "green", what))
+
+
 def listed(values: Sequence[object]) -> str:
     """A default option value: the values, comma-separated (``100,500`` for budgets)."""
     return ",".join(map(str, values))

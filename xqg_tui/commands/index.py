@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from pipelines.options import ENCODER_PRECISIONS, POOLINGS
+from pipelines.options import (
+    ENCODER_PRECISIONS,
+    HNSW_CONNECTIVITY,
+    HNSW_EXPANSION_ADD,
+    POOLINGS,
+    SHARD_SIZE,
+    VECTOR_DTYPES,
+)
 from xqg_tui.commands import context
 
 
@@ -40,7 +47,70 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="run the model repository's own code (only for models you trust)",
     )
     context.add_encoding_engine(index)
+    add_storage_options(index)
+    index.add_argument(
+        "--part",
+        metavar="I/N",
+        help="only the I-th of N contiguous parts of the passages in id order (index the parts "
+        "in separate databases or machines, then `xqg index-attach` them)",
+    )
+    index.add_argument(
+        "--hnsw",
+        action="store_true",
+        help="also build an HNSW graph in every shard (for `xqg search --hnsw`; exact search "
+        "needs none)",
+    )
+    _add_graph_options(index)
     index.set_defaults(handler=cmd_index)
+
+    hnsw = commands.add_parser(
+        "index-hnsw",
+        parents=parents[:1],
+        help="add an HNSW graph to every shard of an index run (for `xqg search --hnsw`)",
+    )
+    hnsw.add_argument("run", help="index or augment run")
+    _add_graph_options(hnsw)
+    hnsw.set_defaults(handler=cmd_index_hnsw)
+
+    attach = commands.add_parser(
+        "index-attach",
+        parents=parents[:1],
+        help="attach an index run of another xqg database (other passages of the same "
+        "collection) to an index run here, to search them as one",
+    )
+    attach.add_argument("run", help="index run of this database that receives the shards")
+    attach.add_argument("--from", dest="source_db", required=True, help="the other database")
+    attach.add_argument("--run", dest="source_run", required=True, help="its index run")
+    attach.set_defaults(handler=cmd_index_attach)
+
+
+def add_storage_options(parser: argparse.ArgumentParser) -> None:
+    """--shard-size and --dtype: how a step stores the vectors it writes."""
+    parser.add_argument(
+        "--shard-size",
+        type=int,
+        default=SHARD_SIZE,
+        help="vectors per shard file (search holds one shard in memory at a time)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=VECTOR_DTYPES,
+        default=VECTOR_DTYPES[0],
+        help="how vectors are stored: f16 and bf16 halve the disk (see docs/vectors.md for "
+        "what they change in the rankings)",
+    )
+
+
+def _add_graph_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--connectivity", type=int, default=HNSW_CONNECTIVITY, help="HNSW neighbours per node (M)"
+    )
+    parser.add_argument(
+        "--expansion-add",
+        type=int,
+        default=HNSW_EXPANSION_ADD,
+        help="HNSW candidates considered while adding a node (efConstruction)",
+    )
 
 
 def _encoder_config(args: argparse.Namespace) -> Any:
@@ -100,19 +170,72 @@ def cmd_index(args: argparse.Namespace) -> int:
     from pipelines.index import build_index
 
     config = _encoder_config(args)
+    graph = {"connectivity": args.connectivity, "expansion_add": args.expansion_add}
     with context.open_store(args) as store:
         run = build_index(
             store,
             args.collection,
             config,
             **context.encoding_engine(args),
+            storage=storage(args),
+            part=_part(args.part),
+            graph=graph if args.hnsw else None,
             name=args.name,
             progress=context.progress(),
         )
     context.done(
         run,
         f"indexed {run.summary['passages']} passages ({run.summary['dim']} dims) into "
-        f"{run.summary['path']}",
+        f"{run.summary.get('shards', 1)} shard(s) from {run.summary['path']}",
         args.db,
+    )
+    return 0
+
+
+def storage(args: argparse.Namespace) -> Any:
+    """The Storage of --shard-size and --dtype."""
+    from pipelines.errors import InputError
+    from pipelines.vectors import Storage
+
+    if args.shard_size < 1:
+        raise InputError(f"--shard-size must be at least 1, got {args.shard_size}")
+    return Storage(shard_size=args.shard_size, dtype=args.dtype)
+
+
+def _part(text: str | None) -> tuple[int, int] | None:
+    from pipelines.errors import InputError
+
+    if text is None:
+        return None
+    index, _, parts = text.partition("/")
+    if not (index.isdigit() and parts.isdigit()):
+        raise InputError(f"--part {text!r}: expected I/N, e.g. 1/4")
+    return int(index), int(parts)
+
+
+def cmd_index_hnsw(args: argparse.Namespace) -> int:
+    """xqg index-hnsw."""
+    from pipelines.index import add_graph
+
+    with context.open_store(args) as store:
+        vector_set = add_graph(
+            store, args.run, connectivity=args.connectivity, expansion_add=args.expansion_add
+        )
+    context.said(
+        f"HNSW graph (connectivity {args.connectivity}, expansion_add {args.expansion_add}) "
+        f"in every shard of run {args.run}'s {vector_set.count} passage vectors"
+    )
+    return 0
+
+
+def cmd_index_attach(args: argparse.Namespace) -> int:
+    """xqg index-attach."""
+    from pipelines.index import attach
+
+    with context.open_store(args) as store:
+        vector_set = attach(store, args.run, args.source_db, args.source_run)
+    context.said(
+        f"attached run {args.source_run} of {args.source_db}: run {args.run} now holds "
+        f"{vector_set.count} passage vectors"
     )
     return 0

@@ -15,7 +15,16 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     search.add_argument("--langs", help="only queries in these languages")
     search.add_argument("--split", help="only queries of this split")
     search.add_argument("--depth", type=int, default=100, help="passages ranked per query")
-    search.add_argument("--hnsw", action="store_true", help="approximate HNSW search")
+    search.add_argument(
+        "--hnsw",
+        action="store_true",
+        help="approximate HNSW search (the index needs a graph: `xqg index-hnsw RUN`)",
+    )
+    search.add_argument(
+        "--expansion-search",
+        type=int,
+        help="HNSW candidates per query and shard (efSearch; default: usearch's)",
+    )
     search.add_argument(
         "--exclude-heldout",
         action="append",
@@ -42,6 +51,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             splits=[args.split] if args.split else None,
             depth=args.depth,
             exact=not args.hnsw,
+            expansion=args.expansion_search,
             exclude=args.exclude_heldout,
             name=args.name,
             progress=context.progress(),

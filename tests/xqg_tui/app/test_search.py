@@ -179,7 +179,7 @@ async def test_a_missing_vector_file_is_a_message_not_a_crash(
         await pilot.press("2")
         status = app.screen.query_one("#search-status", Static)
         await wait_until(pilot, lambda: shown(status).startswith("Search failed: StoreError"))
-        assert "vector file of vector set" in shown(status) and app.is_running
+        assert "(shard 0 of vector set 1) is missing" in shown(status) and app.is_running
         await pilot.press("escape", "1")  # out of the query box, then to another screen
         assert screen_name(app) == "passages"
 
