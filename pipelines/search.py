@@ -19,6 +19,7 @@ import numpy as np
 from pipelines import flat
 from pipelines.encoders.base import index_encoder_config, load_encoder
 from pipelines.errors import InputError
+from pipelines.options import HNSW_EXPANSION_SEARCH
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
@@ -120,7 +121,7 @@ def search(
     """Search all (or some) queries of the index's collection; results go to the store.
 
     ``exact=False`` searches each shard's HNSW graph (``xqg index-hnsw``) with ``expansion``
-    candidates (usearch's ``expansion_search``; its default when None).
+    candidates (usearch's ``expansion_search``; :data:`HNSW_EXPANSION_SEARCH` when None).
 
     Queries held out by a ``heldout`` generation run in the index's lineage, or by the
     generation runs in ``exclude``, are never searched.
@@ -138,6 +139,8 @@ def search(
         _require_graph(store, index_run, vector_set)
     if expansion is not None and (exact or expansion < 1):
         raise InputError("--expansion-search needs --hnsw and is at least 1")
+    if not exact:
+        expansion = expansion or HNSW_EXPANSION_SEARCH
     holdouts = held_out_by(store, index_run, exclude)
     params = {
         "index": index_run.name,
@@ -147,7 +150,7 @@ def search(
         "exact": exact,
         "held_out_by": sorted(run.name for run in holdouts),
     }
-    if expansion is not None:  # absent otherwise: earlier runs keep their identity
+    if expansion is not None:  # HNSW only: exact runs keep their identity
         params["expansion_search"] = expansion
 
     def body(run: Run) -> dict[str, Any]:

@@ -23,7 +23,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     search.add_argument(
         "--expansion-search",
         type=int,
-        help="HNSW candidates per query and shard (efSearch; default: usearch's)",
+        help="HNSW candidates per query and shard (efSearch; default 256: recall@100 0.98 "
+        "against exact on 1M vectors, docs/vectors.md)",
     )
     search.add_argument(
         "--exclude-heldout",
