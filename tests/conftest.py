@@ -147,17 +147,19 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-MakeVectorSet = Callable[[Store, Any, Any], VectorSet]
+# make(store, keys, vectors, shard_size=...): see make_vector_set.
+MakeVectorSet = Callable[..., VectorSet]
 
 
 @pytest.fixture
 def make_vector_set() -> MakeVectorSet:
-    """A function that writes vectors as the passage vector set of a new index run."""
+    """A function that writes vectors as the passage vector set of a new index run (in
+    shards of ``shard_size``)."""
 
-    def make(store: Store, keys: Any, vectors: Any) -> VectorSet:
+    def make(store: Store, keys: Any, vectors: Any, shard_size: int | None = None) -> VectorSet:
         from store.collections import ensure_collection
         from store.runs import start_run
-        from store.vectors import run_vector_set, vector_writer
+        from store.vectors import SHARD_SIZE, run_vector_set, vector_writer
 
         collection = ensure_collection(store, "c", "jsonl")
         run = start_run(store, "index", f"base-{len(keys)}", {}, collection_id=collection.id)
@@ -169,6 +171,7 @@ def make_vector_set() -> MakeVectorSet:
             encoder="e5-small",
             encoder_config={"name": "e5-small"},
             dim=vectors.shape[1],
+            shard_size=shard_size or SHARD_SIZE,
         ) as writer:
             writer.add(keys, vectors)
         return run_vector_set(store, run.id, "passages")
