@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from pipelines.encoders.base import EncoderConfig
-from pipelines.index import build_index
+from pipelines.errors import InputError
+from pipelines.index import add_graph, build_index
 from pipelines.ingest import ingest, read_xquad
 from pipelines.search import rank, search
 from pipelines.search_ray import RaySearch
@@ -119,3 +120,24 @@ def test_a_missing_shard_file_exits_2_with_its_name(
     assert f"{tmp_path / shard.path}: vector file ({where}) is missing" in said
     with open_store(copy) as store:
         assert runs.list_runs(store, "search") == searches  # nothing half-written
+
+
+def test_hnsw_on_ray_finds_what_hnsw_finds_locally(
+    indexed: Path, tmp_path: Path, local_ray: Any
+) -> None:
+    with open_store(copy_database(indexed, tmp_path / "xqg.db")) as store:
+        add_graph(store, "seven", connectivity=8, expansion_add=64)
+        found = {
+            engine: results.get_results(
+                store,
+                search(store, "seven", depth=5, exact=False, engine=engine, name=f"h-{engine}").id,
+            )
+            for engine in ("local", "ray")
+        }
+    assert found["ray"] == found["local"]
+    assert len(found["ray"]) > 100
+
+
+def test_pool_options_need_the_ray_engine(indexed: Path) -> None:
+    with open_store(indexed) as store, pytest.raises(InputError, match="only with --engine ray"):
+        search(store, "seven", actors=2, name="refused")
