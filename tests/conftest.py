@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from collections.abc import Callable, Iterator
@@ -16,6 +17,12 @@ from store.records import VectorSet
 ROOT = Path(__file__).resolve().parents[1]
 # The real data beside the checkout; XQG_SHARED_DATA points elsewhere.
 SHARED_DATA = Path(os.environ.get("XQG_SHARED_DATA") or ROOT.parent / "shared" / "data")
+
+# Ray's native library must load before usearch's: with usearch loaded first, ray.init() in
+# the same process aborts it (std::regex_error in Ray's GCS client, ray 2.60), and test modules
+# import usearch while pytest collects them, before any local Ray instance starts.
+with contextlib.suppress(ImportError):
+    import ray  # noqa: F401
 
 # R@kt tokenises with NLTK's Punkt data, which ships with the shared data here.
 os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
