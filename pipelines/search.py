@@ -11,21 +11,25 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipelines import flat
 from pipelines.encoders.base import index_encoder_config, load_encoder
 from pipelines.errors import InputError
-from pipelines.options import HNSW_EXPANSION_SEARCH
+from pipelines.options import ENGINES, HNSW_EXPANSION_SEARCH, EngineName
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
 from store import collections, generations, results, runs, vector_files, vectors
 from store.db import Store
 from store.records import Query, Run, SearchHit, VectorSet
+
+if TYPE_CHECKING:
+    from pipelines.search_ray import RaySearch
 
 INDEX_KINDS = ("index", "augment")
 QUERY_BATCH = 1024
@@ -48,16 +52,35 @@ def rank(
     """
     depth = min(depth, len(index))
     query_vectors = np.ascontiguousarray(query_vectors, dtype=np.float32)
+    found = shards_top_k(index.shards, query_vectors, depth, exact, expansion)
+    return merge_top_k(found, len(query_vectors), depth)
+
+
+def shards_top_k(
+    shards: Sequence[vectors.Shard],
+    queries: np.ndarray,
+    depth: int,
+    exact: bool,
+    expansion: int | None,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each non-empty shard's top ``depth`` per query (keys, float32 scores), in the given
+    order; with several shards, each one's pages are dropped once it is searched."""
     found = []
-    for shard in index.shards:
+    for shard in shards:
         if len(shard):
-            found.append(
-                _shard_top_k(shard, query_vectors, min(depth, len(shard)), exact, expansion)
-            )
-        if len(index.shards) > 1:  # memory: one shard's pages at a time
+            found.append(shard_top_k(shard, queries, min(depth, len(shard)), exact, expansion))
+        if len(shards) > 1:  # memory: one shard's pages at a time
             shard.release()
+    return found
+
+
+def merge_top_k(
+    found: Sequence[tuple[np.ndarray, np.ndarray]], n_queries: int, depth: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The best ``depth`` per query of shards' top-k lists, by score then passage id (so the
+    order the lists come in does not matter)."""
     if not found:
-        empty = np.zeros((len(query_vectors), 0))
+        empty = np.zeros((n_queries, 0))
         return empty.astype(np.int64), empty.astype(np.float32)
     keys = np.concatenate([k for k, _ in found], axis=1)
     scores = np.concatenate([s for _, s in found], axis=1)
@@ -70,7 +93,7 @@ def rank(
 RESCORE_BATCH = 128
 
 
-def _shard_top_k(
+def shard_top_k(
     shard: vectors.Shard, queries: np.ndarray, depth: int, exact: bool, expansion: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keys and exact float32 scores of one shard's top ``depth`` per query."""
@@ -115,10 +138,18 @@ def search(
     exact: bool = True,
     expansion: int | None = None,
     exclude: Sequence[str | int] = (),
+    engine: EngineName = "local",
+    actors: int | None = None,
+    threads: int | None = None,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
     """Search all (or some) queries of the index's collection; results go to the store.
+
+    ``engine="ray"`` searches the shards on a pool of Ray actors (``actors``, default one
+    per shard up to the cluster's CPUs; ``threads`` CPUs each), :mod:`pipelines.search_ray`;
+    the results are those of ``local``, so the engine is a runtime setting: it is in the
+    run's summary, not in its parameters.
 
     ``exact=False`` searches each shard's HNSW graph (``xqg index-hnsw``) with ``expansion``
     candidates (usearch's ``expansion_search``; :data:`HNSW_EXPANSION_SEARCH` when None).
@@ -141,6 +172,10 @@ def search(
         raise InputError("--expansion-search needs --hnsw and is at least 1")
     if not exact:
         expansion = expansion or HNSW_EXPANSION_SEARCH
+    if engine not in ENGINES:
+        raise InputError(f"--engine must be {' or '.join(ENGINES)}, got {engine!r}")
+    if engine == "local" and (actors is not None or threads is not None):
+        raise InputError("--actors, --threads: only with --engine ray")
     holdouts = held_out_by(store, index_run, exclude)
     params = {
         "index": index_run.name,
@@ -177,20 +212,13 @@ def search(
             progress=progress,
         )
         started = time.perf_counter()
-        hits = list(
-            _hits(
-                vectors.open_index(store, vector_set),
-                queries,
-                query_vectors,
-                depth,
-                exact,
-                expansion,
-                progress,
-            )
-        )
+        with _ranker(vectors.open_index(store, vector_set), engine, actors, threads) as ranker:
+            hits = list(_hits(ranker, queries, query_vectors, depth, exact, expansion, progress))
+            where = ranker.describe()
         seconds = time.perf_counter() - started
         results.add_results(store, run.id, hits)
         return {
+            "engine": where,
             "queries": len(queries),
             "held_out": len(held_out),
             "depth": depth,
@@ -234,8 +262,45 @@ def held_out_by(store: Store, index_run: Run, exclude: Sequence[str | int]) -> l
     return [found[key] for key in sorted(found)]
 
 
+class LocalSearch:
+    """The shards searched in this process, one after the other."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def rank(
+        self, queries: np.ndarray, depth: int, *, exact: bool = True, expansion: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`rank` over the index."""
+        return rank(self.index, queries, depth, exact=exact, expansion=expansion)
+
+    def describe(self) -> str:
+        """``local``."""
+        return "local"
+
+    def close(self) -> None:
+        """Nothing to free."""
+
+
+@contextmanager
+def _ranker(
+    index: Any, engine: str, actors: int | None, threads: int | None
+) -> Iterator[LocalSearch | RaySearch]:
+    """The engine that ranks: this process, or a Ray actor pool stopped at the end."""
+    if engine == "local":
+        yield LocalSearch(index)
+        return
+    from pipelines.search_ray import RaySearch
+
+    ranker = RaySearch(index, actors=actors, threads=threads)
+    try:
+        yield ranker
+    finally:
+        ranker.close()
+
+
 def _hits(
-    index: Any,
+    ranker: LocalSearch | RaySearch,
     queries: list[Query],
     query_vectors: np.ndarray,
     depth: int,
@@ -246,8 +311,7 @@ def _hits(
     with progress.task("searching", len(queries)) as advance:
         for start in range(0, len(queries), QUERY_BATCH):
             batch = queries[start : start + QUERY_BATCH]
-            ids, scores = rank(
-                index,
+            ids, scores = ranker.rank(
                 query_vectors[start : start + len(batch)],
                 depth,
                 exact=exact,

@@ -36,6 +36,7 @@ from store.runs import now
 from store.vector_files import (
     DTYPES,
     DenseVectors,
+    Header,
     ShardFile,
     file_sha256,
     keys_sha256,
@@ -553,6 +554,35 @@ def open_shard(store: Store, vector_set: VectorSet, shard: VectorShard, verify: 
     """One shard's file, checked against its record (see :func:`open_index`)."""
     path = store.path.parent / shard.path
     where = f"shard {shard.shard} of vector set {vector_set.id}"
+    header = _checked_header(path, shard, vector_set.metric, where)
+    if (verify or path.stat().st_size <= HASHED_ON_OPEN) and file_sha256(path) != shard.sha256:
+        raise StoreError(
+            f"{path}: SHA-256 differs from the one recorded for {where}: the file changed "
+            f"after it was written; {REBUILD}"
+        )
+    dense = _dense(path, header, where)
+    if shard.keys_sha256 and keys_sha256(dense.keys) != shard.keys_sha256:
+        raise StoreError(
+            f"{path}: its keys are not those recorded for {where} (another run's or "
+            f"collection's index?); {REBUILD}"
+        )
+    return Shard(shard, path, dense)
+
+
+def open_shard_file(shard: VectorShard, path: Path) -> Shard:
+    """A shard's file opened without the database (on a Ray actor, given the record and the
+    file's path by the driver, which checked the file with :func:`open_index`): its header
+    and layout are checked against the record again, as they are read anyway.
+
+    Raises:
+        StoreError: the file is missing or not the one recorded; the message names it.
+    """
+    where = f"shard {shard.shard} of vector set {shard.vector_set_id}"
+    return Shard(shard, path, _dense(path, _checked_header(path, shard, "ip", where), where))
+
+
+def _checked_header(path: Path, shard: VectorShard, metric: str, where: str) -> Header:
+    """The usearch header of a shard's file, after checking it is the one recorded."""
     if path.is_dir():
         raise StoreError(f"{path}: a folder where the vector file should be ({where}); {REBUILD}")
     if not path.exists():
@@ -571,28 +601,23 @@ def open_shard(store: Store, vector_set: VectorSet, shard: VectorShard, verify: 
         "dimensions": shard.dim,
         "vectors": shard.count,
         "scalar type": shard.dtype,
-        "metric": vector_set.metric,
+        "metric": metric,
     }
     wrong = [f"{k} {found[k]} where {v} is recorded" for k, v in expected.items() if found[k] != v]
     if wrong:
         raise StoreError(f"{path}: {'; '.join(wrong)} ({where}); {REBUILD}")
-    if (verify or path.stat().st_size <= HASHED_ON_OPEN) and file_sha256(path) != shard.sha256:
-        raise StoreError(
-            f"{path}: SHA-256 differs from the one recorded for {where}: the file changed "
-            f"after it was written; {REBUILD}"
-        )
+    return header
+
+
+def _dense(path: Path, header: Header, where: str) -> DenseVectors:
+    """A shard file's keys and vectors, memory-mapped."""
     dense = read_dense(path, header)
     if dense is None:
         raise StoreError(
             f"{path}: not a whole usearch index (its layout does not account for every byte; "
             f"{where}); {REBUILD}"
         )
-    if shard.keys_sha256 and keys_sha256(dense.keys) != shard.keys_sha256:
-        raise StoreError(
-            f"{path}: its keys are not those recorded for {where} (another run's or "
-            f"collection's index?); {REBUILD}"
-        )
-    return Shard(shard, path, dense)
+    return dense
 
 
 def dense_vectors(index: ShardedIndex) -> DenseVectors | None:

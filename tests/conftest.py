@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 from collections.abc import Callable, Iterator
@@ -16,6 +17,12 @@ from store.records import VectorSet
 ROOT = Path(__file__).resolve().parents[1]
 # The real data beside the checkout; XQG_SHARED_DATA points elsewhere.
 SHARED_DATA = Path(os.environ.get("XQG_SHARED_DATA") or ROOT.parent / "shared" / "data")
+
+# Ray's native library must load before usearch's: with usearch loaded first, ray.init() in
+# the same process aborts it (std::regex_error in Ray's GCS client, ray 2.60), and test modules
+# import usearch while pytest collects them, before any local Ray instance starts.
+with contextlib.suppress(ImportError):
+    import ray  # noqa: F401
 
 # R@kt tokenises with NLTK's Punkt data, which ships with the shared data here.
 os.environ.setdefault("NLTK_DATA", str(SHARED_DATA / "nltk_data"))
@@ -147,17 +154,19 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-MakeVectorSet = Callable[[Store, Any, Any], VectorSet]
+# make(store, keys, vectors, shard_size=...): see make_vector_set.
+MakeVectorSet = Callable[..., VectorSet]
 
 
 @pytest.fixture
 def make_vector_set() -> MakeVectorSet:
-    """A function that writes vectors as the passage vector set of a new index run."""
+    """A function that writes vectors as the passage vector set of a new index run (in
+    shards of ``shard_size``)."""
 
-    def make(store: Store, keys: Any, vectors: Any) -> VectorSet:
+    def make(store: Store, keys: Any, vectors: Any, shard_size: int | None = None) -> VectorSet:
         from store.collections import ensure_collection
         from store.runs import start_run
-        from store.vectors import run_vector_set, vector_writer
+        from store.vectors import SHARD_SIZE, run_vector_set, vector_writer
 
         collection = ensure_collection(store, "c", "jsonl")
         run = start_run(store, "index", f"base-{len(keys)}", {}, collection_id=collection.id)
@@ -169,6 +178,7 @@ def make_vector_set() -> MakeVectorSet:
             encoder="e5-small",
             encoder_config={"name": "e5-small"},
             dim=vectors.shape[1],
+            shard_size=shard_size or SHARD_SIZE,
         ) as writer:
             writer.add(keys, vectors)
         return run_vector_set(store, run.id, "passages")

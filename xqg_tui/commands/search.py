@@ -10,6 +10,8 @@ from xqg_tui.commands import context
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     """Add the command's parser."""
+    from pipelines.options import ENGINES
+
     search = commands.add_parser("search", parents=parents, help="rank passages for queries")
     search.add_argument("--index", required=True, help="index or augment run")
     search.add_argument("--langs", help="only queries in these languages")
@@ -34,6 +36,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="hold out the queries a heldout generation run used (repeatable)",
     )
     search.add_argument("--trec", help="also write a TREC run file")
+    engine = search.add_argument_group("engine", "where shards are searched (results are the same)")
+    engine.add_argument("--engine", default=ENGINES[0], choices=ENGINES, help="local or ray")
+    engine.add_argument(
+        "--actors", type=int, help="Ray actors (default: one per shard, up to the CPUs)"
+    )
+    engine.add_argument("--threads", type=int, help="CPU threads of each Ray actor (default: 1)")
     search.set_defaults(handler=cmd_search)
 
 
@@ -54,6 +62,9 @@ def cmd_search(args: argparse.Namespace) -> int:
             exact=not args.hnsw,
             expansion=args.expansion_search,
             exclude=args.exclude_heldout,
+            engine=args.engine,
+            actors=args.actors,
+            threads=args.threads,
             name=args.name,
             progress=context.progress(),
         )
