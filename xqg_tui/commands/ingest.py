@@ -87,10 +87,7 @@ def _split_options(parser: argparse.ArgumentParser) -> None:
 
 def _xnli_halves(args: argparse.Namespace) -> int:
     from pipelines import ingest
-    from pipelines.errors import InputError
 
-    if args.name:
-        raise InputError("--name names one run; --split-by-prompt writes two (ingest-COLLECTION)")
     split = ingest.PromptSplit(args.train_share, args.seed, args.max_prompts)
     datasets = ingest.read_xnli_halves(args.path, split)  # validated before the database
     target = args.collection or "xnli"
@@ -102,6 +99,7 @@ def _xnli_halves(args: argparse.Namespace) -> int:
                 store,
                 dataset,
                 f"{target}-{half}",
+                name=f"{args.name}-{half}" if args.name else None,
                 progress=context.progress(),
             )
             for half, dataset in datasets.items()
