@@ -78,7 +78,7 @@ xnli-adversarial: $(STAMP)
 # The training arm: XNLI split by promptID; e5-small zero-shot, fine-tuned on original pairs,
 # and on original pairs plus stand-in generated queries, each with and without xQG, under
 # random and model-aware attacks (docs/robustness.md; LANGS=, PROMPTS=, ATTACKED=, MOVES=,
-# STEPS=, EPOCHS=, BATCH= ... subset it; about 40 minutes on 2 cores; not in CI).
+# STEPS=, EPOCHS=, BATCH= ... subset it; about an hour on 2 busy cores; not in CI).
 xnli-training-arm: $(STAMP)
 	XQG_SHARED_DATA=$(SHARED) bash docs/experiments/xnli-training-arm.sh
 

@@ -12,7 +12,7 @@
 # ATTACKED (first n test premises attacked) [40], MOVES [code-mix,char], BUDGET [2],
 # CANDIDATES [16], STEPS (training steps) [40], EPOCHS [1], BATCH [8], NEGATIVES [1],
 # LR [2e-5], FREEZE (1: word embeddings frozen, 0: trained) [1], SEED (of the split) [1].
-# About 40 minutes on 2 busy CPU cores with the defaults.
+# 65 minutes on 2 CPU cores shared with other work, with the defaults.
 # Reports (JSON, Markdown, PNG) in the printed folder; run it again and every finished step
 # is reused.
 set -euo pipefail
