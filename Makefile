@@ -17,7 +17,7 @@ DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
 .PHONY: install demo test lint clean bench bench-eval bench-generate bench-search
-.PHONY: bench-encode bench-tui bench-store xnli-robustness xnli-adversarial stress
+.PHONY: bench-encode bench-tui bench-store xnli-robustness xnli-adversarial xnli-training-arm stress
 
 install: $(STAMP)
 
@@ -79,6 +79,13 @@ xnli-robustness: $(STAMP)
 # BUDGET=, CANDIDATES= subset it; about an hour on 2 cores with the defaults; not in CI).
 xnli-adversarial: $(STAMP)
 	XQG_SHARED_DATA=$(SHARED) bash docs/experiments/xnli-adversarial.sh
+
+# The training arm: XNLI split by promptID; e5-small zero-shot, fine-tuned on original pairs,
+# and on original pairs plus stand-in generated queries, each with and without xQG, under
+# random and model-aware attacks (docs/robustness.md; LANGS=, PROMPTS=, ATTACKED=, MOVES=,
+# STEPS=, EPOCHS=, BATCH= ... subset it; about an hour on 2 busy cores; not in CI).
+xnli-training-arm: $(STAMP)
+	XQG_SHARED_DATA=$(SHARED) bash docs/experiments/xnli-training-arm.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check store pipelines xqg_tui tests

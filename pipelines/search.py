@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from pipelines import flat
-from pipelines.encoders.base import index_encoder_config, load_encoder
+from pipelines.encoders.base import Encoder, EncoderConfig, index_encoder_config, load_encoder
 from pipelines.errors import InputError
 from pipelines.options import ENGINES, HNSW_EXPANSION_SEARCH, EngineName
 from pipelines.progress import SILENT, Progress
@@ -143,6 +143,7 @@ def search(
     threads: int | None = None,
     name: str | None = None,
     progress: Progress = SILENT,
+    encoders: dict[EncoderConfig, Encoder] | None = None,
 ) -> Run:
     """Search all (or some) queries of the index's collection; results go to the store.
 
@@ -155,7 +156,8 @@ def search(
     candidates (usearch's ``expansion_search``; :data:`HNSW_EXPANSION_SEARCH` when None).
 
     Queries held out by a ``heldout`` generation run in the index's lineage, or by the
-    generation runs in ``exclude``, are never searched.
+    generation runs in ``exclude``, are never searched. ``encoders``, when given, keeps the
+    encoders loaded by config, for a caller that searches many times in one process.
     """
     if depth < 1:
         raise InputError(f"depth must be at least 1, got {depth}")
@@ -199,7 +201,11 @@ def search(
         ]
         if not queries:
             raise InputError("no queries to search (check --langs/--split and held-out runs)")
-        encoder = load_encoder(index_encoder_config(vector_set, index_run))
+        config = index_encoder_config(vector_set, index_run)
+        if encoders is None:
+            encoder = load_encoder(config)
+        else:
+            encoder = encoders.get(config) or encoders.setdefault(config, load_encoder(config))
         texts = {q.id: q.text for q in queries}
         query_vectors = cached_vectors(
             store,

@@ -12,7 +12,7 @@ from pipelines.metrics.measures import SUCCESS_MEASURES
 from pipelines.metrics.measures import measure as lookup
 from pipelines.metrics.paired import POOLED, family_text
 from pipelines.metrics.significance import TESTS
-from pipelines.robustness.evaluate import DropTest, RobustnessReport
+from pipelines.robustness.evaluate import ADAPTIVE, DropTest, RobustnessReport
 from pipelines.robustness.examples import Example
 
 HEADERS = ("lang", "n", "clean", "attacked", "drop", "rel.")
@@ -171,6 +171,78 @@ def success_tables(report: RobustnessReport) -> list[Table]:
     return tables
 
 
+def overview_attacks(report: RobustnessReport) -> list[str]:
+    """The attacks of the overview: random ones, model-aware ones crafted against the
+    baseline (transfer to every other system), and the adaptive ones."""
+    baseline = report.systems[0]
+    chosen = []
+    for attack in report.attacks:
+        settings = report.settings.get(attack)
+        target = None if settings is None else settings["target"]
+        if target in (None, baseline, ADAPTIVE):
+            chosen.append(attack)
+    return chosen
+
+
+def overview_measure(report: RobustnessReport) -> str:
+    """The overview's measure: the first one where higher is better (MRR@10 by default)."""
+    return next((m for m in report.measures if not lookup(m).lower_is_better), report.measures[0])
+
+
+def overview_headers(report: RobustnessReport, measure: str) -> list[str]:
+    """The columns of :func:`overview_rows`."""
+    headers = ["system", f"clean {measure}"]
+    for attack in overview_attacks(report):
+        settings = report.settings.get(attack)
+        target = None if settings is None else settings["target"]
+        kind = "random" if target is None else ADAPTIVE if target == ADAPTIVE else "transfer"
+        headers += [f"{attack} ({kind})", SUCCESS_MEASURES[0]]
+    return headers
+
+
+def overview_rows(report: RobustnessReport, measure: str) -> list[list[str]]:
+    """One row per system, every language pooled: the clean score of the first attack's
+    queries, then per overview attack the attacked score with its drop (from the clean
+    score of the queries that attack touched) and the success rate with its interval."""
+    rows = []
+    attacks = overview_attacks(report)
+    for system in report.systems:
+        first = report.score(system, attacks[0], POOLED, measure) if attacks else None
+        row = [system, "-" if first is None else f"{first.clean:.3f}"]
+        for attack in attacks:
+            cell = report.score(system, attack, POOLED, measure)
+            row.append("-" if cell is None else f"{cell.attacked:.3f} ({cell.drop:+.3f})")
+            rate = report.success_rate(system, attack, POOLED, SUCCESS_MEASURES[0])
+            row.append(
+                "-" if rate is None else f"{rate.rate:.2f} [{rate.ci_low:.2f}, {rate.ci_high:.2f}]"
+            )
+        rows.append(row)
+    return rows
+
+
+def overview_footnote(report: RobustnessReport, measure: str) -> str:
+    """What the overview's cells are."""
+    return (
+        f"{measure}, every language pooled; clean: the first attack's clean queries; under an "
+        f"attack: the attacked {measure} (its drop from the clean {measure} of the queries it "
+        f"attacked); {SUCCESS_MEASURES[0]}: share of the queries first before the "
+        "attack that are not after it, 95% percentile bootstrap interval; transfer: crafted "
+        f"against {report.systems[0]}; adaptive: crafted against each system itself"
+    )
+
+
+def overview_table(report: RobustnessReport, measure: str) -> Table:
+    """:func:`overview_rows` as a terminal table."""
+    table = Table(
+        title=f"overview: {measure}, all languages", caption=overview_footnote(report, measure)
+    )
+    for position, header in enumerate(overview_headers(report, measure)):
+        table.add_column(header, justify="left" if position == 0 else "right")
+    for row in overview_rows(report, measure):
+        table.add_row(*row)
+    return table
+
+
 def highlighted(original: str, changed: str) -> tuple[Text, Text]:
     """Both texts on one line, shown literally, with what differs between them highlighted
     (spans of :class:`rich.text.Text`, never markup; control characters escaped first, so
@@ -237,6 +309,19 @@ def markdown(report: RobustnessReport) -> str:
         f"Queries of split `{report.split}` in {', '.join(report.languages)}{wall}.",
         "",
     ]
+    if report.attacks:
+        measure = overview_measure(report)
+        headers = overview_headers(report, measure)
+        lines += [
+            "## Overview",
+            "",
+            f"{overview_footnote(report, measure)}.",
+            "",
+            "| " + " | ".join(headers) + " |",
+            "|---|" + "|".join(["---:"] * (len(headers) - 1)) + "|",
+            *["| " + " | ".join(row) + " |" for row in overview_rows(report, measure)],
+            "",
+        ]
     if report.clean is not None:
         lines += ["## Clean queries", ""]
         for measure in report.clean.measures:

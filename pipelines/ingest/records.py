@@ -26,6 +26,8 @@ class Dataset:
     # (kind, id) -> (file, line) where the record was read, to point at it when the store
     # refuses it: kind is "passage" (docid), "query" (qid) or "qrel" ("qid/docid").
     origins: dict[tuple[str, str], tuple[str, int | None]] = field(default_factory=dict)
+    # The part of the source this dataset is (e.g. one half of a split), or None: all of it.
+    part: dict[str, Any] | None = None
 
     def note(self, kind: str, key: str, path: Path, line: int | None) -> None:
         """Remember where a record came from (the first place wins)."""

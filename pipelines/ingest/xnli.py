@@ -16,8 +16,11 @@ out of cross-lingual reports):
 from __future__ import annotations
 
 import csv
+import hashlib
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pipelines.errors import InputError
 from pipelines.ingest.records import Dataset, UniqueIds, require_file, text_lines
@@ -26,6 +29,31 @@ from store.records import PassageRecord, QrelRecord, QueryRecord
 
 COLUMNS = ("language", "gold_label", "sentence1", "sentence2", "pairID", "promptID", "genre")
 LABELS = ("entailment", "neutral", "contradiction")
+Half = Literal["train", "test"]
+HALVES: tuple[Half, ...] = ("train", "test")
+
+
+@dataclass(frozen=True)
+class PromptSplit:
+    """Premises split into a train and a test half by promptID, seeded.
+
+    A promptID's premise, its three hypotheses and their translations into every language
+    go to one side; promptIDs that share a sentence text (in any language) form one group
+    and go to one side together, so no text is on both sides. Groups are ordered by a hash
+    of (seed, group) and the first ones take ``train_share`` of the promptIDs.
+    ``max_prompts`` keeps only the first n promptIDs (by number) of each half: a smaller
+    study whose premises are those of the full split.
+    """
+
+    train_share: float = 0.5
+    seed: int = 1
+    max_prompts: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.train_share < 1:
+            raise InputError(f"--train-share must lie in (0, 1), got {self.train_share}")
+        if self.max_prompts is not None and self.max_prompts < 1:
+            raise InputError(f"--max-prompts must be at least 1, got {self.max_prompts}")
 
 
 def premise_docid(prompt_id: str) -> str:
@@ -41,7 +69,77 @@ def hypothesis_docid(prompt_id: str, label: str) -> str:
 def read_xnli(path: str | Path) -> Dataset:
     """Read the XNLI dev/test TSV (15 languages, parallel) into the benchmark above."""
     path = Path(path)
+    return _dataset(path, _rows(path))
+
+
+def read_xnli_halves(path: str | Path, split: PromptSplit) -> dict[Half, Dataset]:
+    """The benchmark of each half of a :class:`PromptSplit` of the XNLI TSV; each dataset
+    records the split (``part``), so a collection never mixes halves or seeds."""
+    path = Path(path)
     rows = _rows(path)
+    halves = split_prompts(rows, split)
+    datasets: dict[Half, Dataset] = {}
+    for half in HALVES:
+        chosen = [r for r in rows if halves.get(r["promptID"]) == half]
+        if not chosen:
+            raise InputError(
+                f"the {half} half is empty: the file has {len(set(halves))} promptIDs to "
+                f"split with --train-share {split.train_share}; expected enough for both",
+                path,
+            )
+        dataset = _dataset(path, chosen)
+        dataset.part = {"half": half, **asdict(split)}
+        datasets[half] = dataset
+    return datasets
+
+
+def split_prompts(rows: Sequence[dict[str, str]], split: PromptSplit) -> dict[str, Half]:
+    """promptID -> its half (promptIDs left out by ``max_prompts`` are absent)."""
+    groups = prompt_groups(rows)
+    members: dict[str, list[str]] = {}
+    for prompt, group in groups.items():
+        members.setdefault(group, []).append(prompt)
+    order = sorted(members, key=lambda g: hashlib.sha256(f"{split.seed}:{g}".encode()).digest())
+    wanted = round(split.train_share * len(groups))
+    halves: dict[str, Half] = {}
+    taken = 0
+    for group in order:
+        half: Half = "train" if taken < wanted else "test"
+        taken += len(members[group]) if half == "train" else 0
+        halves.update(dict.fromkeys(members[group], half))
+    if split.max_prompts is None:
+        return halves
+    kept: dict[str, Half] = {}
+    for half in HALVES:
+        chosen = sorted((p for p, h in halves.items() if h == half), key=_number)
+        kept.update(dict.fromkeys(chosen[: split.max_prompts], half))
+    return kept
+
+
+def prompt_groups(rows: Sequence[dict[str, str]]) -> dict[str, str]:
+    """promptID -> its group: the smallest promptID linked to it through a shared sentence
+    text (premise or hypothesis, any language; on XNLI dev, one Urdu hypothesis is the
+    hypothesis of two promptIDs)."""
+    parent: dict[str, str] = {}
+
+    def root(prompt: str) -> str:
+        while parent[prompt] != prompt:
+            parent[prompt] = parent[parent[prompt]]
+            prompt = parent[prompt]
+        return prompt
+
+    owner: dict[str, str] = {}
+    for row in rows:
+        prompt = row["promptID"]
+        parent.setdefault(prompt, prompt)
+        for text in (row["sentence1"], row["sentence2"]):
+            other = owner.setdefault(text, prompt)
+            first, second = sorted((root(other), root(prompt)), key=_number)
+            parent[second] = first
+    return {prompt: root(prompt) for prompt in parent}
+
+
+def _dataset(path: Path, rows: list[dict[str, str]]) -> Dataset:
     english = {r["pairID"]: r for r in rows if r["language"] == "en"}
     if not english:
         raise InputError("no English rows; the corpus is built from the English sentences", path)

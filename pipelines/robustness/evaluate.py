@@ -19,6 +19,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from pipelines.encoders.base import Encoder, EncoderConfig
 from pipelines.errors import InputError
 from pipelines.evaluate import (
     ComparisonJson,
@@ -334,6 +335,7 @@ def _search_all(
     progress: Progress,
 ) -> dict[tuple[str, str], Run]:
     searched = {}
+    encoders: dict[EncoderConfig, Encoder] = {}  # each loaded once, not once per attack
     splits = {"clean": params["split"]} | {
         p.name: params["split"] + p.params["tag"] for p in perturbs
     }
@@ -348,6 +350,7 @@ def _search_all(
                 exclude=params["held_out_by"],
                 name=f"{name}:{index.name}:{attack}",
                 progress=progress,
+                encoders=encoders,
             )
     return searched
 

@@ -98,8 +98,12 @@ class Trainer(Generic[Job]):
         self.load_data()
         self.tokenizer, self.model = self.load_model(str(found or self.job.model_source))
         self.model.to(self.device).train()
+        if self.job.freeze_embeddings:
+            self.model.get_input_embeddings().requires_grad_(False)
         self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=self.job.learning_rate, weight_decay=self.job.weight_decay
+            [p for p in self.model.parameters() if p.requires_grad],
+            lr=self.job.learning_rate,
+            weight_decay=self.job.weight_decay,
         )
         self.scaler = torch.amp.GradScaler("cuda") if self.precision == "fp16" else None
         if found is None or state is None:

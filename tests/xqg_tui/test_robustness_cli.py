@@ -172,3 +172,36 @@ def test_bad_attack_settings_are_bad_input_and_write_nothing(
     assert attack(robustness_copy, *options) == 2
     assert message in capsys.readouterr().err
     assert dump_db(robustness_copy) == before
+
+
+def test_overview_has_a_row_per_system_with_transfer_and_adaptive_cells(
+    attacked_db: Path,
+) -> None:
+    from xqg_tui.robustness_report import markdown, overview_headers, overview_rows
+
+    with open_store(attacked_db) as store:
+        report = build_robustness_report(store, get_run(store, "rob-adv"))
+    [adaptive] = [a for a in report.attacks if a.startswith("adaptive ")]
+    # mix-xqg is crafted against xqg, not the baseline: only the adaptive cell holds it.
+    assert overview_headers(report, "MRR@10") == [
+        "system",
+        "clean MRR@10",
+        "mix-base (transfer)",
+        "Success@1",
+        f"{adaptive} (adaptive)",
+        "Success@1",
+    ]
+    rows = overview_rows(report, "MRR@10")
+    assert [row[0] for row in rows] == ["base", "xqg"]
+    for system, row in zip(report.systems, rows, strict=True):
+        for attack, cell, rate in ((("mix-base", *row[2:4])), (adaptive, *row[4:6])):
+            score = report.score(system, attack, "all", "MRR@10")
+            success = report.success_rate(system, attack, "all", "Success@1")
+            assert score is not None and success is not None
+            assert cell == f"{score.attacked:.3f} ({score.drop:+.3f})"
+            assert rate == f"{success.rate:.2f} [{success.ci_low:.2f}, {success.ci_high:.2f}]"
+        clean = report.score(system, "mix-base", "all", "MRR@10")
+        assert clean is not None and row[1] == f"{clean.clean:.3f}"
+    # The adaptive cell of the baseline is the attack crafted against it.
+    assert rows[0][2:4] == rows[0][4:6]
+    assert "## Overview" in markdown(report)

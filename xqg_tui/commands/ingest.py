@@ -29,6 +29,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         sub.add_argument("--collection", help="collection name (default: the format name)")
         if fmt == "xquad":
             sub.add_argument("--langs", help="only these languages (default: every file)")
+        if fmt == "xnli":
+            _split_options(sub)
         if fmt == "beir":
             sub.add_argument("--query-language", help="language of queries without 'lang'")
         if fmt == "trec":
@@ -45,6 +47,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     if args.format == "passages-tsv":
         return _passages_tsv(args)
+    if args.format == "xnli" and args.split_by_prompt:
+        return _xnli_halves(args)
     readers: dict[str, Callable[[], Any]] = {
         "xquad": lambda: ingest.read_xquad(args.path, context.languages(args.langs)),
         "xor-tydi": lambda: ingest.read_xor_tydi(args.path),
@@ -61,6 +65,49 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     added = run.summary.get("added", {})
     counts = ", ".join(f"{added.get(kind, 0)} {kind}" for kind in KINDS)
     context.done(run, f"added {counts} to collection {run.params['collection']!r}", args.db)
+    return 0
+
+
+def _split_options(parser: argparse.ArgumentParser) -> None:
+    split = parser.add_argument_group("train/test split by premise (promptID)")
+    split.add_argument(
+        "--split-by-prompt",
+        action="store_true",
+        help="two collections, COLLECTION-train and COLLECTION-test: every premise with its "
+        "hypotheses and their translations on one side",
+    )
+    split.add_argument(
+        "--train-share", type=float, default=0.5, help="share of promptIDs trained on (0.5)"
+    )
+    split.add_argument("--seed", type=int, default=1, help="fixes the split (default: 1)")
+    split.add_argument(
+        "--max-prompts", type=int, help="only the first n promptIDs of each half (a subset)"
+    )
+
+
+def _xnli_halves(args: argparse.Namespace) -> int:
+    from pipelines import ingest
+
+    split = ingest.PromptSplit(args.train_share, args.seed, args.max_prompts)
+    datasets = ingest.read_xnli_halves(args.path, split)  # validated before the database
+    target = args.collection or "xnli"
+    with context.open_store(args, create=True) as store:
+        for half, dataset in datasets.items():  # neither half is written if one is refused
+            ingest.check_part(store, f"{target}-{half}", dataset.part)
+        done = [
+            ingest.ingest(
+                store,
+                dataset,
+                f"{target}-{half}",
+                name=f"{args.name}-{half}" if args.name else None,
+                progress=context.progress(),
+            )
+            for half, dataset in datasets.items()
+        ]
+    for run in done:
+        added = run.summary.get("added", {})
+        counts = ", ".join(f"{added.get(kind, 0)} {kind}" for kind in KINDS)
+        context.done(run, f"added {counts} to collection {run.params['collection']!r}", args.db)
     return 0
 
 

@@ -178,6 +178,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from xqg_tui.robustness_report import (
         drops_png,
         markdown,
+        overview_measure,
+        overview_table,
         rich_tables,
         success_tables,
         summary_lines,
@@ -211,6 +213,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print_table(table)
     for line in summary_lines(report, args.show) if report.attacks else []:
         out.print(line)
+    if report.attacks:
+        print_table(overview_table(report, overview_measure(report)))
     if args.json:
         Path(args.json).write_text(json.dumps(report.to_json(), indent=2), encoding="utf-8")
     if args.markdown:

@@ -127,6 +127,11 @@ def _optimisation_options(
     optimisation.add_argument("--epochs", type=int, default=1, help="passes over the data")
     optimisation.add_argument("--max-steps", type=int, help="stop after this many steps")
     optimisation.add_argument(
+        "--freeze-embeddings",
+        action="store_true",
+        help="leave the word embeddings as they are (most of a multilingual model; faster)",
+    )
+    optimisation.add_argument(
         "--seed", type=int, default=seed, help="fixes shuffling, dev split and dropout"
     )
     optimisation.add_argument(
@@ -164,6 +169,7 @@ def _common(args: argparse.Namespace) -> dict[str, Any]:
         "weight_decay": args.weight_decay,
         "epochs": args.epochs,
         "max_steps": args.max_steps,
+        "freeze_embeddings": args.freeze_embeddings,
         "seed": args.seed,
         "precision": args.precision,
         "trust_remote_code": args.trust_remote_code,

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import read_xnli
+from pipelines.ingest import Dataset, PromptSplit, read_xnli, read_xnli_halves
+from pipelines.ingest.xnli import prompt_groups, split_prompts
 from tests.pipelines.ingest.datafiles import Cli, ExpectBadInput, Sql
 
 HEADER = "language\tgold_label\tsentence1\tsentence2\tpairID\tpromptID\tgenre\n"
@@ -132,3 +133,84 @@ def test_header_and_empty_file_are_checked(
         "['language', 'gold_label', 'sentence1', 'sentence2', 'pairID', "
         "'promptID', 'genre']",
     )
+
+
+def _sides(datasets: dict[str, Dataset]) -> dict[str, dict[str, set[str]]]:
+    """Per half: its promptIDs, premise texts and hypothesis texts (every language)."""
+    return {
+        half: {
+            "prompts": {p.docid.split("/")[0] for p in dataset.passages},
+            "premises": {q.text for q in dataset.queries if q.split == "premise"},
+            "hypotheses": {q.text for q in dataset.queries if q.split != "premise"},
+        }
+        for half, dataset in datasets.items()
+    }
+
+
+def test_split_by_prompt_leaks_nothing_on_the_whole_dev_file(
+    shared_data: Path, dev_rows: list[dict[str, str]]
+) -> None:
+    path = shared_data / "xnli" / "xnli.dev.tsv"
+    halves = read_xnli_halves(path, PromptSplit(0.5, seed=1))
+    sides = _sides(halves)
+    train, test = sides["train"], sides["test"]
+    for kind in ("prompts", "premises", "hypotheses"):
+        assert train[kind] & test[kind] == set(), kind
+    # Every text of the file, in any role, lies on one side only.
+    assert (train["premises"] | train["hypotheses"]) & (test["premises"] | test["hypotheses"]) == (
+        set()
+    )
+    assert train["prompts"] | test["prompts"] == {r["promptID"] for r in dev_rows}
+    assert (len(train["prompts"]), len(test["prompts"])) == (415, 415)
+    # The one text two promptIDs share (Urdu) keeps them on one side.
+    prompts_of: dict[str, set[str]] = {}
+    for row in dev_rows:
+        for text in (row["sentence1"], row["sentence2"]):
+            prompts_of.setdefault(text, set()).add(row["promptID"])
+    [shared] = [prompts for prompts in prompts_of.values() if len(prompts) > 1]
+    assert shared == {"1097", "1205"}
+    assert prompt_groups(dev_rows)["1205"] == prompt_groups(dev_rows)["1097"] == "1097"
+    assert shared <= train["prompts"] or shared <= test["prompts"]
+    for half in ("train", "test"):
+        dataset = halves[half]
+        prompts = sides[half]["prompts"]
+        # All 15 languages of a promptID: its premise and 3 hypotheses in each.
+        assert len(dataset.queries) == len(prompts) * 4 * 15
+        assert {r.docid.split("/")[0] for r in dataset.qrels} == prompts
+        assert dataset.part == {"half": half, "train_share": 0.5, "seed": 1, "max_prompts": None}
+
+
+def test_split_by_prompt_is_fixed_by_its_seed(dev_rows: list[dict[str, str]]) -> None:
+    first = split_prompts(dev_rows, PromptSplit(0.5, seed=7))
+    assert split_prompts(dev_rows, PromptSplit(0.5, seed=7)) == first
+    other = split_prompts(dev_rows, PromptSplit(0.5, seed=8))
+    assert other != first and set(other) == set(first)
+    quarter = split_prompts(dev_rows, PromptSplit(0.25, seed=7))
+    assert sum(h == "train" for h in quarter.values()) in (207, 208)  # 830 / 4, groups of 2
+    # A subset keeps the first promptIDs of each half of the full split.
+    small = split_prompts(dev_rows, PromptSplit(0.5, seed=7, max_prompts=3))
+    assert sorted(small.values()) == ["test"] * 3 + ["train"] * 3
+    assert all(first[prompt] == half for prompt, half in small.items())
+    for half in ("train", "test"):
+        numbers = sorted(int(p) for p, h in first.items() if h == half)
+        assert sorted(int(p) for p, h in small.items() if h == half) == numbers[:3]
+
+
+def test_cli_split_writes_two_collections_and_refuses_another_seed_into_them(
+    shared_data: Path, cli: Cli, db_path: Path, sql: Sql, expect_bad_input: ExpectBadInput
+) -> None:
+    path = shared_data / "xnli" / "xnli.dev.tsv"
+    code, out, _ = cli(
+        "ingest", "xnli", path, "--split-by-prompt", "--max-prompts", "5", "--db", db_path
+    )
+    assert code == 0
+    assert "added 20 passages, 300 queries, 300 qrels, 0 answers to collection 'xnli-train'" in out
+    assert "added 20 passages, 300 queries, 300 qrels, 0 answers to collection 'xnli-test'" in out
+    before = sql("SELECT count(*) FROM queries")
+    expect_bad_input(
+        ["ingest", "xnli", str(path), "--split-by-prompt", "--seed", "2", "--max-prompts", "5"],
+        "collection 'xnli-train' already holds part half train, max_prompts 5, seed 1, "
+        "train_share 0.5 (ingest run 'ingest-xnli-train'); ingest part half train, "
+        "max_prompts 5, seed 2, train_share 0.5 into another --collection",
+    )
+    assert sql("SELECT count(*) FROM queries") == before

@@ -122,6 +122,22 @@ def test_saved_folder_loads_with_from_pretrained(xquad_store: Store, tiny_model:
     assert run.summary["dev_after"] is None
 
 
+def test_frozen_embeddings_stay_and_the_rest_learns(xquad_store: Store, tiny_model: Path) -> None:
+    from safetensors.torch import load_file
+
+    frozen = job(tiny_model, max_steps=3, dev_fraction=0.0, freeze_embeddings=True)
+    run = train_encoder(xquad_store, frozen, name="frozen")
+    trained = load_file(str(Path(run.summary["model_dir"]) / "model.safetensors"))
+    original = load_file(str(tiny_model / "model.safetensors"))
+    changed = {name for name in trained if not torch.equal(trained[name], original[name])}
+    assert "embeddings.word_embeddings.weight" not in changed
+    assert "embeddings.position_embeddings.weight" in changed
+    assert "encoder.layer.0.attention.self.query.weight" in changed
+    assert run.params["freeze_embeddings"] is True
+    # The option is part of a run's identity only when set: older runs keep theirs.
+    assert "freeze_embeddings" not in job(tiny_model).identity()
+
+
 def test_with_generations_adds_their_queries_as_pairs(xquad_store: Store, tiny_model: Path) -> None:
     stand_ins = generate_heldout(xquad_store, COLLECTION, k=1, languages=["de", "es"], seed=3)
     made = generations.get_generations(xquad_store, stand_ins.id)
