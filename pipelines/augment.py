@@ -565,6 +565,9 @@ class _Fusion:
 
     def _write(self, ids: np.ndarray, totals: np.ndarray, counts: np.ndarray) -> None:
         passages = vectors.load_vectors(self.baseline, ids)
+        if len(self.baseline.shards) > 1:  # memory: the baseline's pages one block at a time
+            for shard in self.baseline.shards:
+                shard.release()
         self.writer.add(
             ids,
             combine(passages, totals, counts, alpha=self.alpha, aggregation=self.aggregation),
