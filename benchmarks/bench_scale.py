@@ -28,9 +28,10 @@ and, for encoding, an assumed per-GPU rate (``--gpu-passages``, ``--gpu-queries`
 assumption, not a measurement) on ``--gpus`` GPUs.
 
 Defaults: 1,000,000 passages at 384 and 250,000 at 768, shards of 250,000, 200 queries
-(about 10 minutes on 2 shared cores). ``--passages 10000000`` for 10M (15 GB of passage
-files at 384; the fusion alone then takes about an hour here). ``--quick`` (``make bench``):
-100,000 and 50,000.
+(about 7 minutes on 2 shared cores). ``--passages 10000000`` for 10M: about 40 minutes,
+50 GB of scratch disk (the passages twice, sharded and as one shard, and the fused set) and
+15 GB of memory for FAISS's copy of the vectors. ``--quick`` (``make bench``): 100,000 and
+50,000 (about a minute). ``--work`` puts the scratch files elsewhere.
 
 Run: ``make bench-scale`` (or ``python benchmarks/bench_scale.py --passages 1000000``).
 """
