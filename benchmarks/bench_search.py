@@ -108,7 +108,7 @@ def _around(
     """Unit vectors near seeded cluster centres (embeddings cluster by topic; uniform
     random vectors in 384 dimensions are the worst case for a graph index)."""
     vectors = centers[rng.integers(0, len(centers), count)]
-    vectors += noise * rng.standard_normal((count, DIM), dtype=np.float32)
+    vectors += noise * rng.standard_normal((count, centers.shape[1]), dtype=np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors
 

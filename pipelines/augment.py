@@ -565,6 +565,8 @@ class _Fusion:
 
     def _write(self, ids: np.ndarray, totals: np.ndarray, counts: np.ndarray) -> None:
         passages = vectors.load_vectors(self.baseline, ids)
+        for shard in self.baseline.shards:  # memory: the baseline's pages a block at a time
+            shard.release()
         self.writer.add(
             ids,
             combine(passages, totals, counts, alpha=self.alpha, aggregation=self.aggregation),

@@ -215,3 +215,61 @@ def test_a_passage_missing_from_the_index_fails_cleanly(
         after = sorted(p.name for p in demo_store.vectors_dir.iterdir())
     assert "rebuild the index" in str(caught.value)
     assert after == before
+
+
+def test_fusion_over_a_sharded_baseline_equals_one_shard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The baseline in 4 shards, whose pages each block drops (memory: one block's pages at
+    a time), gives the same fused vectors as in one shard, and equals ``combine``."""
+    from store.collections import ensure_collection
+
+    monkeypatch.setattr(augmenting, "CHUNK", 7)
+    rng = np.random.default_rng(7)
+    passages = rng.standard_normal((30, 8), dtype=np.float32)
+    queries = rng.standard_normal((90, 8), dtype=np.float32)
+    rows = np.repeat(np.arange(30), 3)
+    params = {"alpha": 0.25, "aggregation": "sum", "center": False}
+    fused = []
+    with open_store(tmp_path / "xqg.db") as store:
+        collection = ensure_collection(store, "c", "synthetic")
+        for shard_size in (8, 30):
+            sets = {}
+            for kind in ("passages", "fused"):
+                run = runs.start_run(store, "index", f"{kind}{shard_size}", {}, collection_id=1)
+                sets[kind] = run
+            with vectors.vector_writer(
+                store,
+                run_id=sets["passages"].id,
+                kind="passages",
+                collection_id=collection.id,
+                encoder="synthetic",
+                encoder_config={},
+                dim=8,
+                shard_size=shard_size,
+            ) as writer:
+                writer.add(np.arange(30), passages)
+            baseline = vectors.open_index(store, writer.vector_set)
+            assert len(baseline.shards) == (4 if shard_size == 8 else 1)
+            with (
+                vectors.vector_writer(
+                    store,
+                    run_id=sets["fused"].id,
+                    kind="passages",
+                    collection_id=collection.id,
+                    encoder="synthetic",
+                    encoder_config={},
+                    dim=8,
+                    shard_size=shard_size,
+                ) as writer,
+                augmenting._Fusion(
+                    store, sets["fused"], writer, baseline, np.arange(30), params
+                ) as fusion,
+            ):
+                fusion.add(rows[:50], queries[:50])
+                fusion.add(rows[50:], queries[50:])
+                assert (fusion.close() == 3).all()
+            fused.append(_fused(store, sets["fused"])[1])
+    expected = fuse(passages, queries, rows, alpha=0.25)
+    np.testing.assert_array_equal(fused[0], fused[1])
+    np.testing.assert_array_equal(fused[0], expected)
