@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -102,14 +102,34 @@ def shard_top_k(
         rows, _ = flat.top_k(shard.matrix, queries, depth, widen=widen)
     else:
         rows = _hnsw_rows(shard, queries, depth, expansion)
+    return shard.keys[rows], rescore(shard.rows, rows, queries)
+
+
+def rescore(
+    vectors_of: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, queries: np.ndarray
+) -> np.ndarray:
+    """Exact float32 dot products of each query with its candidate rows (``vectors_of``
+    gives float32 vectors of rows by position), a batch of queries at a time."""
     scores = np.empty(rows.shape, dtype=np.float32)
     for start in range(0, len(queries), RESCORE_BATCH):
         part = rows[start : start + RESCORE_BATCH]
-        found = shard.rows(part.reshape(-1)).reshape(*part.shape, -1)
+        found = vectors_of(part.reshape(-1)).reshape(*part.shape, -1)
         scores[start : start + len(part)] = np.einsum(
             "qkd,qd->qk", found, queries[start : start + len(part)]
         )
-    return shard.keys[rows], scores
+    return scores
+
+
+def rank_matrix(
+    keys: np.ndarray, matrix: np.ndarray, queries: np.ndarray, depth: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`rank` over vectors held in memory (``keys[i]`` is row ``i``'s passage id),
+    exact: the same top-k, rescoring and tie-breaking as a one-shard index gives."""
+    depth = min(depth, len(matrix))
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    rows, _ = flat.top_k(matrix, queries, depth)
+    found = (np.asarray(keys, dtype=np.int64)[rows], rescore(matrix.__getitem__, rows, queries))
+    return merge_top_k([found], len(queries), depth)
 
 
 def _hnsw_rows(

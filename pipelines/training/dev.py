@@ -3,7 +3,7 @@
 Every passage of the collection and every dev query is encoded with the model being
 trained (through :class:`~pipelines.encoders.hf.HFEncoder`, so exactly as ``xqg index``
 would encode with the saved folder), ranked by the search step's exact inner-product
-``rank`` over an in-memory usearch index (ties broken by passage id) and scored with the
+ranking over the vectors held in memory (ties broken by passage id) and scored with the
 same ir_measures code as ``xqg evaluate``. Nothing is written to the store: an epoch's
 evaluation is a point on the training run's curves, not a search run of its own.
 """
@@ -18,7 +18,7 @@ import numpy as np
 
 from pipelines.encoders.hf import HFEncoder
 from pipelines.metrics.qrels import qrels_measures
-from pipelines.search import rank
+from pipelines.search import rank_matrix
 from pipelines.training.model import BiEncoder
 from store import collections
 from store.db import Store
@@ -58,22 +58,23 @@ def evaluate_dev(
 def _rank(
     encoder: HFEncoder, store: Store, collection_id: int, dev: Sequence[Query]
 ) -> dict[int, list[int]]:
-    """Exact inner-product ranking through an in-memory usearch index and the search step's
-    own ``rank`` (same scores, same tie-breaking by passage id)."""
-    from usearch.index import Index
-
-    index = Index(ndim=encoder.dim, metric="ip", dtype="f32")
+    """Exact inner-product ranking of the passages' vectors held in memory, by the search
+    step's own ranking (:func:`pipelines.search.rank_matrix`: same top-k, same scores,
+    same tie-breaking by passage id)."""
+    keys: list[np.ndarray] = []
+    blocks: list[np.ndarray] = []
     for batch in collections.iter_passages(store, collection_id, batch_size=CHUNK):
-        titles = [title for _, title, _ in batch]
-        texts = [text for _, _, text in batch]
-        index.add(
-            np.asarray([passage_id for passage_id, _, _ in batch], dtype=np.uint64),
-            encoder.encode_passages(titles, texts),
+        keys.append(np.asarray([passage_id for passage_id, _, _ in batch], dtype=np.int64))
+        blocks.append(
+            encoder.encode_passages(
+                [title for _, title, _ in batch], [text for _, _, text in batch]
+            ).astype(np.float32)
         )
+    passage_ids, matrix = np.concatenate(keys), np.concatenate(blocks)
     queries = encoder.encode_queries([q.text for q in dev])
     ranked: dict[int, list[int]] = {}
     for start in range(0, len(dev), CHUNK):
-        ids, _ = rank(index, queries[start : start + CHUNK], DEPTH)
+        ids, _ = rank_matrix(passage_ids, matrix, queries[start : start + CHUNK], DEPTH)
         for row, query in enumerate(dev[start : start + CHUNK]):
             ranked[query.id] = ids[row].tolist()
     return ranked
