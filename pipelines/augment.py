@@ -312,6 +312,8 @@ def _build(
         encoder=base.encoder,
         encoder_config=base.encoder_config,
         dim=base.dim,
+        dtype=base.dtype,  # the xQG index is stored as its baseline is
+        shard_size=base.shard_size or vectors.SHARD_SIZE,
     ) as writer:
         fusion = _Fusion(store, run, writer, baseline, passage_ids, params)
         if params["runtime"].get("store_query_vectors", True):

@@ -13,10 +13,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from pipelines.augment import augment
 from pipelines.encoders.base import EncoderConfig
 from pipelines.errors import InputError
+from pipelines.generations.heldout import generate_heldout
 from pipelines.index import add_graph, attach, build_index
 from pipelines.ingest import ingest, read_xquad
 from pipelines.progress import Advance, Silent
@@ -228,3 +231,30 @@ def test_hnsw_asked_at_build_is_recorded_per_shard(
             store, "xquad", tiny_bert, storage=Storage(shard_size=32), graph=graph, name="g"
         )
         assert again.id == run.id
+
+
+def test_the_xqg_index_is_stored_as_its_baseline(
+    small_xquad: Path, tiny_bert: EncoderConfig, tmp_path: Path
+) -> None:
+    """augment writes the xQG index in the baseline's shard size and type; the fused vectors
+    do not depend on the shard size."""
+    with open_store(_ingested(tmp_path / "xqg.db", small_xquad)) as store:
+        generate_heldout(store, "xquad", k=1, name="stand-ins")
+        fused = {}
+        for size in (7, 40):
+            build_index(
+                store,
+                "xquad",
+                tiny_bert,
+                storage=Storage(shard_size=size, dtype="f16"),
+                name=f"base{size}",
+            )
+            augment(store, f"base{size}", "stand-ins", alpha=0.25, name=f"xqg{size}")
+            vector_set = vectors.run_vector_set(
+                store, runs.get_run(store, f"xqg{size}").id, "passages"
+            )
+            assert (vector_set.dtype, vector_set.shard_size) == ("f16", size)
+            index = vectors.open_index(store, vector_set)
+            fused[size] = vectors.load_vectors(index, np.sort(index.keys))
+        assert [c for _, c, _ in _shard_files(store, "xqg7")] == [7, 7, 7, 7, 7, 5]
+    np.testing.assert_array_equal(fused[7], fused[40])
