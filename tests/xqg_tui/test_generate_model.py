@@ -57,7 +57,9 @@ SETTINGS: dict[str, Any] = {
     "seed": 7,
     "threads": 1,
 }
-BATCHES = 20  # 40 passages in batches of 2
+# The kill test cuts runs of one passage a batch (40 batches, not 20 of 2), so that a fast
+# run does not finish in the moment between its target and the signal.
+BATCHES = 40
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +236,7 @@ def _kill_after(
         deadline = time.monotonic() + 120
         while _stored(db, "cut") < batches and process.poll() is None:
             assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.02)
+            time.sleep(0.005)
         time.sleep(delay)
         alive = process.poll() is None
         process.send_signal(sig)
@@ -247,7 +249,7 @@ def test_runs_killed_at_random_points_resume_to_exactly_the_clean_rows(
     db: Path, tiny_model: Path, tmp_path: Path
 ) -> None:
     rng = random.Random(20240531)
-    start = [*xqg_command(), *_generate(db, tiny_model, "--name", "cut")]
+    start = [*xqg_command(), *_generate(db, tiny_model, "--name", "cut", "--batch-size", "1")]
     # Threads are where a run goes, not what it makes: a resume may set them again.
     again = ["generate", "model", "--db", str(db), "--resume", "cut", "--threads", "1"]
     log, stored = tmp_path / "xqg.log", 0
@@ -267,7 +269,8 @@ def test_runs_killed_at_random_points_resume_to_exactly_the_clean_rows(
         _assert_whole_batches(db, stored)
     assert main(again) == 0
     with open_store(db) as store:
-        generate_queries(store, "xquad", model=str(tiny_model), name="clean", **SETTINGS)
+        settings = {**SETTINGS, "batch_size": 1}
+        generate_queries(store, "xquad", model=str(tiny_model), name="clean", **settings)
         assert store.scalar("SELECT status FROM runs WHERE name = 'cut'") == "done"
     assert _rows(db, "cut") == _rows(db, "clean")
 
@@ -277,7 +280,7 @@ def _assert_whole_batches(db: Path, stored: int) -> None:
     with open_store(db) as store:
         run_id = store.scalar("SELECT id FROM runs WHERE name = 'cut'")
         numbers = set(done_batches(store, run_id))
-        plan = {b.number: b.passage_ids for b in plan_batches(store, 1, 2, WHOLE, set())}
+        plan = {b.number: b.passage_ids for b in plan_batches(store, 1, 1, WHOLE, set())}
         expected = {(pid, lang) for n in numbers for pid in plan[n] for lang in ("ar", "de", "ja")}
         found = {(g.passage_id, g.language) for g in get_generations(store, run_id)}
     assert len(numbers) == stored and found == expected
