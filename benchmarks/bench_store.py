@@ -105,12 +105,26 @@ def _size(store: Store) -> int:
     return store.path.stat().st_size
 
 
+# Copies of the tables with their columns and no index, key or trigger: what a plain
+# ``executemany`` writes into (fixed SQL: no names built into statements).
+BARE_TABLES = {
+    "passages": (
+        "CREATE TABLE bare_passages AS SELECT * FROM passages WHERE 0",
+        "INSERT INTO bare_passages (collection_id, docid, title, text) VALUES (?, ?, ?, ?)",
+    ),
+    "generations": (
+        "CREATE TABLE bare_generations AS SELECT * FROM generations WHERE 0",
+        "INSERT INTO bare_generations (run_id, passage_id, language, position, text) "
+        "VALUES (?, ?, ?, ?, ?)",
+    ),
+}
+
+
 def _bare_copy(store: Store, table: str) -> str:
-    """A copy of ``table``'s columns with no index, key or trigger: what a plain
-    ``executemany`` writes into."""
-    columns = [row[1] for row in store.execute(f"PRAGMA table_info({table})")]
-    store.execute(f"CREATE TABLE bare_{table} ({', '.join(columns)})")
-    return f"bare_{table}"
+    """Create the bare copy of ``table`` (see ``BARE_TABLES``); returns its INSERT."""
+    create, insert = BARE_TABLES[table]
+    store.execute(create)
+    return insert
 
 
 def _passage_rows(folder: Path, passages: list[PassageRecord]) -> list[Row]:
@@ -119,12 +133,12 @@ def _passage_rows(folder: Path, passages: list[PassageRecord]) -> list[Row]:
     empty = _size(store)
     _, api_s = _timed(lambda: collections.add_passages(store, collection.id, passages))
     api_bytes = (_size(store) - empty) / len(passages)
-    bare = _bare_copy(store, "passages")
+    insert = _bare_copy(store, "passages")
 
     def plain() -> None:
         with store.transaction():
             store.executemany(
-                f"INSERT INTO {bare} (collection_id, docid, title, text) VALUES (?, ?, ?, ?)",
+                insert,
                 ((collection.id, *p) for p in passages),
             )
 
@@ -182,13 +196,12 @@ def _generation_rows(folder: Path, passages: list[PassageRecord], queries: list[
     fts_bytes = (_size(store) - empty) / total - no_fts_bytes
     one = _run(store, collection.id, "one-call")
     _, one_s = _timed(lambda: generations.add_generations(store, one, records))
-    bare = _bare_copy(store, "generations")
+    insert = _bare_copy(store, "generations")
 
     def plain() -> None:
         with store.transaction():
             store.executemany(
-                f"INSERT INTO {bare} (run_id, passage_id, language, position, text) "
-                "VALUES (?, ?, ?, ?, ?)",
+                insert,
                 [(one, *r[:4]) for r in records],
             )
 

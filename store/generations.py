@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -176,9 +177,11 @@ def generation_texts(store: Store, generation_ids: Sequence[int]) -> list[str]:
     found: dict[int, str] = {}
     for start in range(0, len(generation_ids), 30_000):
         chunk = [int(i) for i in generation_ids[start : start + 30_000]]
-        marks = ", ".join("?" * len(chunk))
         found.update(
-            store.execute(f"SELECT id, text FROM generations WHERE id IN ({marks})", chunk)
+            store.execute(
+                "SELECT id, text FROM generations WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(chunk),),
+            )
         )
     return [found[int(i)] for i in generation_ids]
 
