@@ -2,8 +2,7 @@
 
 Each benchmark runs in its own process with ``--quick --rows FILE`` and prints its own
 report as it goes; each appends its rows (benchmark, xqg, alternative, ratio, identical)
-to FILE. A benchmark that is not there yet (``bench_encode.py`` comes with the encoder
-work) or that fails gets a row saying so. The table goes to stdout at the end, and to
+to FILE. A benchmark that fails gets a row saying so. The table goes to stdout at the end, and to
 ``--markdown PATH`` as a Markdown table when asked. About 10 minutes on 2 cores.
 
 Run: ``make bench`` (or ``python benchmarks/bench_all.py --markdown build/bench/table.md``).

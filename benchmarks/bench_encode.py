@@ -38,6 +38,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.table import Row, write_rows  # noqa: E402
+
 LANGUAGES = ("en", "de", "es", "ru", "zh", "ar", "hi", "th")
 PASSAGE_TOKENS = 512
 QUERY_TOKENS = 32
@@ -74,7 +76,20 @@ def main() -> int:
     print()
     for row in rows:
         print("ROW " + " | ".join(row))
+    write_rows(args.rows, [_table_row(row) for row in rows])
     return 0
+
+
+def _table_row(row: list[str]) -> Row:
+    """A printed row as a row of ``make bench``'s table (the ratio as a number)."""
+    benchmark, ours, theirs, ratio, identical = row
+    return Row(
+        benchmark=benchmark,
+        xqg=ours,
+        alternative=theirs,
+        ratio=float(ratio.rstrip("x")),
+        identical=identical,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -95,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="48 passages, 384 queries, 2 rounds")
     parser.add_argument("--profile", action="store_true", help="top operators of one batch")
+    parser.add_argument("--rows", type=Path, help="append the table rows (JSON lines) here")
     return parser
 
 

@@ -14,11 +14,18 @@ from pipelines.encoders.base import EncoderConfig
 from pipelines.encoding import make_encoding
 from pipelines.errors import InputError
 from pipelines.hub import model_source
-from pipelines.options import HNSW_CONNECTIVITY, HNSW_EXPANSION_ADD, EngineName
+from pipelines.options import (
+    GRAPH_DTYPES,
+    HNSW_CONNECTIVITY,
+    HNSW_EXPANSION_ADD,
+    HNSW_GRAPH_DTYPE,
+    EngineName,
+    GraphDType,
+)
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import Storage, encode_corpus
-from store import collections, runs, vectors
+from store import collections, graphs, runs, vectors
 from store.db import Store, open_store
 from store.errors import NotFoundError
 from store.records import Run, VectorSet
@@ -35,7 +42,7 @@ def build_index(
     threads: int | None = None,
     storage: Storage | None = None,
     part: tuple[int, int] | None = None,
-    graph: dict[str, int] | None = None,
+    graph: dict[str, Any] | None = None,
     name: str | None = None,
     progress: Progress = SILENT,
 ) -> Run:
@@ -52,8 +59,8 @@ def build_index(
             cluster, else one CPU actor; ``threads`` CPU threads each).
         part: (i, n): only the i-th of n contiguous parts of the passages in id order (to
             split a corpus across machines; :func:`attach` joins the parts).
-        graph: HNSW parameters (``connectivity``, ``expansion_add``) to build a graph in
-            every shard after encoding; None builds none.
+        graph: HNSW parameters (``connectivity``, ``expansion_add``, ``dtype``) to build a
+            graph beside every shard after encoding; None builds none.
     """
     config = encoder_config or EncoderConfig()
     found = collections.get_collection(store, collection)
@@ -80,6 +87,7 @@ def build_index(
     if part:
         params["part"] = f"{part[0]}/{part[1]}"
     if graph:
+        check_graph_options(**graph)
         params["hnsw"] = graph
 
     def body(run: Run) -> dict[str, Any]:
@@ -97,7 +105,7 @@ def build_index(
                     progress=progress,
                 )
         if graph:
-            vectors.build_graph(store, vector_set, **graph)
+            graphs.build_graph(store, vector_set, **graph)
         seconds = time.perf_counter() - started
         return {
             "engine": encoding.describe(),
@@ -149,15 +157,26 @@ def add_graph(
     *,
     connectivity: int = HNSW_CONNECTIVITY,
     expansion_add: int = HNSW_EXPANSION_ADD,
+    dtype: GraphDType = HNSW_GRAPH_DTYPE,
 ) -> VectorSet:
-    """Build an HNSW graph in every shard of an index (or augment) run's passage vectors
-    that has none (or one of other parameters); recorded per shard in ``vector_shards``."""
-    if connectivity < 2 or expansion_add < 1:
-        raise InputError("--connectivity must be at least 2 and --expansion-add at least 1")
+    """Build an HNSW graph beside every shard of an index (or augment) run's passage
+    vectors that has none (or one of other parameters, or a damaged one); recorded per
+    shard in ``vector_shards`` (:mod:`store.graphs`)."""
+    check_graph_options(connectivity, expansion_add, dtype)
     run = require_done(runs.get_run(store, index))
     vector_set = vectors.run_vector_set(store, run.id, "passages")
-    vectors.build_graph(store, vector_set, connectivity=connectivity, expansion_add=expansion_add)
+    graphs.build_graph(
+        store, vector_set, connectivity=connectivity, expansion_add=expansion_add, dtype=dtype
+    )
     return vectors.run_vector_set(store, run.id, "passages")
+
+
+def check_graph_options(connectivity: int, expansion_add: int, dtype: str) -> None:
+    """Refuse HNSW parameters usearch cannot build with."""
+    if connectivity < 2 or expansion_add < 1:
+        raise InputError("--connectivity must be at least 2 and --expansion-add at least 1")
+    if dtype not in GRAPH_DTYPES:
+        raise InputError(f"--graph-dtype must be one of {', '.join(GRAPH_DTYPES)}, got {dtype!r}")
 
 
 def attach(store: Store, index: str | int, source_db: str, source_run: str | int) -> VectorSet:

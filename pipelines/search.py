@@ -24,7 +24,7 @@ from pipelines.options import ENGINES, HNSW_EXPANSION_SEARCH, EngineName
 from pipelines.progress import SILENT, Progress
 from pipelines.steps import require_done, run_step
 from pipelines.vectors import cached_vectors
-from store import collections, generations, results, runs, vector_files, vectors
+from store import collections, generations, graphs, results, runs, vector_files, vectors
 from store.db import Store
 from store.records import Query, Run, SearchHit, VectorSet
 
@@ -96,27 +96,43 @@ RESCORE_BATCH = 128
 def shard_top_k(
     shard: vectors.Shard, queries: np.ndarray, depth: int, exact: bool, expansion: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Keys and exact float32 scores of one shard's top ``depth`` per query."""
+    """Keys and exact float32 scores of one shard's top ``depth`` per query: exact, or of
+    the ``max(depth, expansion)`` candidates its HNSW graph finds, all rescored."""
     if exact:
         widen = None if shard.dtype == "f32" else partial(vector_files.widen, dtype=shard.dtype)
         rows, _ = flat.top_k(shard.matrix, queries, depth, widen=widen)
-    else:
-        rows = _hnsw_rows(shard, queries, depth, expansion)
-    return shard.keys[rows], rescore(shard.rows, rows, queries)
+        return shard.keys[rows], rescore(shard.rows, rows, queries)
+    wanted = min(len(shard), max(depth, expansion or depth))
+    rows = graphs.search_graph(shard, queries, wanted, expansion)
+    return merge_top_k([(shard.keys[rows], rescore(shard.rows, rows, queries))], len(rows), depth)
 
 
 def rescore(
     vectors_of: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, queries: np.ndarray
 ) -> np.ndarray:
     """Exact float32 dot products of each query with its candidate rows (``vectors_of``
-    gives float32 vectors of rows by position), a batch of queries at a time."""
+    gives float32 vectors of rows by position), a batch of queries at a time; the batches
+    are shared among as many threads as BLAS uses (gathering the candidates' vectors is
+    most of the time, and numpy does it without the GIL)."""
     scores = np.empty(rows.shape, dtype=np.float32)
-    for start in range(0, len(queries), RESCORE_BATCH):
+
+    def batch(start: int) -> None:
         part = rows[start : start + RESCORE_BATCH]
         found = vectors_of(part.reshape(-1)).reshape(*part.shape, -1)
         scores[start : start + len(part)] = np.einsum(
             "qkd,qd->qk", found, queries[start : start + len(part)]
         )
+
+    starts = range(0, len(queries), RESCORE_BATCH)
+    workers = min(flat.blas_threads(), len(starts)) if len(starts) > 1 else 1
+    if workers == 1:
+        for start in starts:
+            batch(start)
+        return scores
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(batch, starts))
     return scores
 
 
@@ -130,22 +146,6 @@ def rank_matrix(
     rows, _ = flat.top_k(matrix, queries, depth)
     found = (np.asarray(keys, dtype=np.int64)[rows], rescore(matrix.__getitem__, rows, queries))
     return merge_top_k([found], len(queries), depth)
-
-
-def _hnsw_rows(
-    shard: vectors.Shard, queries: np.ndarray, depth: int, expansion: int | None
-) -> np.ndarray:
-    """Rows of usearch's HNSW top ``depth`` in one shard."""
-    index = shard.usearch()
-    if expansion is not None:
-        index.expansion_search = expansion
-    matches = index.search(queries, depth, exact=False)
-    keys = np.asarray(matches.keys, dtype=np.int64).reshape(len(queries), -1)
-    # usearch answers one query with Matches (no counts), several with BatchMatches.
-    counts = np.asarray(getattr(matches, "counts", [keys.shape[1]])).reshape(-1)
-    if (counts < depth).any():
-        raise RuntimeError(f"search returned {int(counts.min())} of {depth} passages")
-    return shard.positions(keys.reshape(-1)).reshape(keys.shape)
 
 
 def search(

@@ -28,7 +28,8 @@ def check_database(store: Store) -> tuple[list[Finding], int]:
     for vector_set in sets:
         damage = vectors.damage(store, vector_set, full=True)
         if damage:
-            findings.append(Finding("vector file", f"{damage}; rerun the step that wrote it"))
+            advice = "" if "; rebuild it" in damage else "; rerun the step that wrote it"
+            findings.append(Finding("vector file", damage + advice))
     for run, owner in lifecycle.stale_runs(store):
         why = f"{owner.describe()} is gone" if owner else "no process is recorded as its owner"
         findings.append(

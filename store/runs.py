@@ -11,6 +11,7 @@ from typing import Any
 
 from store.db import Store
 from store.errors import NotFoundError
+from store.graphs import graph_files
 from store.records import Run
 
 TRACKED_PACKAGES = (
@@ -114,7 +115,7 @@ def delete_run(store: Store, run_id: int) -> list[str]:
                 "WHERE v.run_id = ?",
                 (run_id,),
             )
-        ]
+        ] + graph_files(store, run_id)
         # Generations first, while the run's index marker still says whether the trigger
         # must take them out of the full-text index.
         store.execute("DELETE FROM generations WHERE run_id = ?", (run_id,))

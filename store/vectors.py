@@ -6,7 +6,8 @@ temporary name, moved to its final name and registered in its own transaction, s
 build keeps its finished shards and a rerun of the same step continues after them (their
 checksums and keys checked first). The set's ``vector_sets`` row holds the totals and is
 marked complete at the end. Files are written with an empty graph (:mod:`store.vector_files`:
-a file write, no HNSW build); :func:`build_graph` adds an HNSW graph to each shard when asked.
+a file write, no HNSW build); :func:`store.graphs.build_graph` adds an HNSW graph beside each
+shard when asked.
 
 Reading (:func:`open_index`) memory-maps every shard after checking it against what was
 recorded; :class:`ShardedIndex` answers ``keys``, ``len``, ``ndim``, ``get`` and ``contains``
@@ -29,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from store import graphs
 from store.db import Store
 from store.errors import NotFoundError, StoreError
 from store.records import VectorSet, VectorShard
@@ -313,8 +315,11 @@ def _complete(store: Store, set_id: int, keys_digest: str) -> VectorSet:
 
 
 def drop_set(store: Store, set_id: int) -> None:
-    """Delete a vector set's rows and its shard files."""
-    paths = [s.path for s in set_shards(store, set_id)]
+    """Delete a vector set's rows and its shard (and HNSW graph) files."""
+    shards = set_shards(store, set_id)
+    paths = [s.path for s in shards] + [
+        s.graph["path"] for s in shards if s.graph and "path" in s.graph
+    ]
     with store.transaction():
         store.execute("DELETE FROM vector_sets WHERE id = ?", (set_id,))
     remove_files(store, paths)
@@ -343,13 +348,13 @@ def run_vector_sets(store: Store, run_id: int) -> list[VectorSet]:
 
 
 def run_shard_paths(store: Store, run_id: int) -> list[str]:
-    """The files of every shard of a run's vector sets."""
+    """The files of every shard of a run's vector sets, and of their HNSW graphs."""
     rows = store.execute(
         "SELECT s.path FROM vector_shards s JOIN vector_sets v ON v.id = s.vector_set_id "
         "WHERE v.run_id = ?",
         (run_id,),
     )
-    return [row[0] for row in rows]
+    return [row[0] for row in rows] + graphs.graph_files(store, run_id)
 
 
 def damage(store: Store, vector_set: VectorSet, *, full: bool = False) -> str | None:
@@ -358,7 +363,7 @@ def damage(store: Store, vector_set: VectorSet, *, full: bool = False) -> str | 
     try:
         open_index(store, vector_set, verify=full)
     except StoreError as error:
-        return str(error).split("; rebuild it")[0]
+        return str(error).split(f"; {REBUILD}")[0]  # a graph's own advice is kept
     return None
 
 
@@ -446,23 +451,23 @@ class Shard:
             raise StoreError(f"{self.path}: keys asked for that shard {self.record.shard} lacks")
         return np.asarray(self._order[at], dtype=np.int64)
 
-    def usearch(self) -> Any:
-        """The shard as a usearch index (memory-mapped view) for HNSW search.
+    def graph_index(self) -> Any:
+        """The shard's HNSW graph as a usearch index (memory-mapped view), checked first
+        (:func:`store.graphs.check_graph`).
 
         Raises:
-            StoreError: the shard holds no graph (the build was not asked for one).
+            StoreError: the shard has no graph, or its file is missing or changed.
         """
-        if self.record.graph is None:
-            raise StoreError(
-                f"{self.path}: shard {self.record.shard} has no HNSW graph (indexes are "
-                "built without one unless asked); add one with `xqg index-hnsw RUN`, or "
-                "search exactly"
-            )
         if self._usearch is None:
             from usearch.index import Index
 
-            self._usearch = Index.restore(str(self.path), view=True)
+            path = graphs.check_graph(self.path, self.record, verify=False)
+            self._usearch = Index.restore(str(path), view=True)
         return self._usearch
+
+    def forget_graph(self) -> None:
+        """Drop the opened graph (it was rebuilt)."""
+        self._usearch = None
 
 
 class ShardedIndex:
@@ -566,6 +571,8 @@ def open_shard(store: Store, vector_set: VectorSet, shard: VectorShard, verify: 
             f"{path}: its keys are not those recorded for {where} (another run's or "
             f"collection's index?); {REBUILD}"
         )
+    if verify and shard.graph is not None:
+        graphs.check_graph(path, shard, verify=True)
     return Shard(shard, path, dense)
 
 
@@ -642,51 +649,6 @@ def scores_from_distances(distances: np.ndarray) -> np.ndarray:
     return 1.0 - distances.astype(np.float64)
 
 
-GRAPH_BATCH = 65_536
-
-
-def build_graph(
-    store: Store, vector_set: VectorSet, *, connectivity: int, expansion_add: int
-) -> list[VectorShard]:
-    """Add an HNSW graph (usearch) to every shard of a set that has none or another one;
-    returns the shards rebuilt. Each file is rewritten beside the old one and swapped in
-    with its new checksum and the graph's parameters recorded in ``vector_shards.graph``."""
-    from usearch.index import Index
-
-    graph = {"connectivity": connectivity, "expansion_add": expansion_add}
-    index = open_index(store, vector_set)
-    rebuilt = []
-    for shard in index.shards:
-        if shard.record.graph == graph:
-            continue
-        built = Index(
-            ndim=vector_set.dim,
-            metric="ip",
-            dtype=vector_set.dtype,
-            connectivity=connectivity,
-            expansion_add=expansion_add,
-        )
-        for start in range(0, len(shard), GRAPH_BATCH):
-            rows = np.arange(start, min(start + GRAPH_BATCH, len(shard)))
-            built.add(shard.keys[rows].astype(np.uint64), shard.rows(rows))
-        partial = shard.path.with_name(shard.path.name + ".partial")
-        built.save(str(partial))
-        os.replace(partial, shard.path)
-        digest = file_sha256(shard.path)
-        with store.transaction():
-            store.execute(
-                "UPDATE vector_shards SET sha256 = ?, graph = ? "
-                "WHERE vector_set_id = ? AND shard = ?",
-                (digest, json.dumps(graph, sort_keys=True), vector_set.id, shard.record.shard),
-            )
-            if shard.record.shard == 0:
-                store.execute(
-                    "UPDATE vector_sets SET sha256 = ? WHERE id = ?", (digest, vector_set.id)
-                )
-        rebuilt.append(shard.record)
-    return rebuilt
-
-
 def attach_shards(
     store: Store, target: VectorSet, source_store: Store, source: VectorSet
 ) -> list[VectorShard]:
@@ -719,6 +681,7 @@ def attach_shards(
                 vector_set_id=target.id,
                 shard=number,
                 path=relative_path(store, path),
+                graph=graphs.copy_graph(shard.path, shard.record, path, store),
             )
         )
     all_keys = np.concatenate([present.keys, incoming.keys])
@@ -773,7 +736,11 @@ def unregistered_files(store: Store) -> list[tuple[Path, int | None]]:
     carries (None when it carries none)."""
     if not store.vectors_dir.is_dir():
         return []
-    rows = store.execute("SELECT path FROM vector_shards UNION SELECT path FROM vector_sets")
+    rows = store.execute(
+        "SELECT path FROM vector_shards UNION SELECT path FROM vector_sets "
+        "UNION SELECT json_extract(graph, '$.path') FROM vector_shards "
+        "WHERE json_extract(graph, '$.path') IS NOT NULL"
+    )
     registered = {store.path.parent / row[0] for row in rows}
     found = []
     for path in sorted(store.vectors_dir.iterdir()):

@@ -1,12 +1,14 @@
 """Exact top-k over blocks of a matrix: the rows a full sort would keep, in every regime
-(first block, sparse candidates, ties at the cut, fewer rows than the depth)."""
+(first block, sparse candidates, ties at the cut, fewer rows than the depth), scanned by one
+thread or by one thread per BLAS thread over parts of the rows."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
-from pipelines.flat import top_k
+from pipelines.flat import _sparse_nonzero, top_k
 
 
 def _full_sort(matrix: np.ndarray, queries: np.ndarray, depth: int) -> np.ndarray:
@@ -16,14 +18,16 @@ def _full_sort(matrix: np.ndarray, queries: np.ndarray, depth: int) -> np.ndarra
     return order[:, :depth]
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
 @pytest.mark.parametrize(
-    ("rows", "block", "depth"), [(1000, 64, 10), (1000, 1000, 100), (37, 8, 50)]
+    ("rows", "block", "depth"), [(1000, 64, 10), (1000, 1000, 100), (37, 8, 50), (999, 16, 7)]
 )
-def test_top_k_equals_a_full_sort(rows: int, block: int, depth: int) -> None:
+def test_top_k_equals_a_full_sort(rows: int, block: int, depth: int, threads: int) -> None:
     rng = np.random.default_rng(rows + block)
     matrix = rng.normal(size=(rows, 24)).astype(np.float32)
     queries = rng.normal(size=(33, 24)).astype(np.float32)
-    found, scores = top_k(matrix, queries, depth, block=block)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        found, scores = top_k(matrix, queries, depth, block=block)
     expected = _full_sort(matrix, queries, depth)
     assert found.shape == (33, min(depth, rows))
     np.testing.assert_array_equal(found, expected)
@@ -42,6 +46,26 @@ def test_ties_keep_the_earlier_rows_across_blocks() -> None:
     # At the cut, an equal score of a later block does not displace a kept row.
     assert top_k(matrix, query, 1, block=10)[0].tolist() == [[9]]
     assert top_k(matrix, query, 4, block=10)[0].tolist() == [[9, 19, 8, 18]]
+
+
+def test_ties_keep_the_earlier_rows_across_parts_scanned_at_once() -> None:
+    # Four copies of rows scoring 1 to 10; two BLAS threads: rows 0-19 and 20-39 are
+    # scanned by a thread each, and the merge keeps row order on ties.
+    matrix = np.tile(np.arange(1, 11, dtype=np.float32), 4)[:, None]
+    query = np.ones((1, 1), np.float32)
+    with threadpool_limits(limits=2, user_api="blas"):
+        found, scores = top_k(matrix, query, 6, block=10)
+    assert found.tolist() == [[9, 19, 29, 39, 8, 18]]
+    assert scores.tolist() == [[10.0, 10.0, 10.0, 10.0, 9.0, 9.0]]
+
+
+@pytest.mark.parametrize("shape", [(7, 64), (33, 13), (1, 8), (4, 1024)])
+def test_the_sparse_scan_finds_what_nonzero_finds(shape: tuple[int, int]) -> None:
+    passing = np.random.default_rng(shape[1]).random(shape) > 0.995
+    passing[-1, -1] = True
+    expected = np.nonzero(passing)
+    found = _sparse_nonzero(passing, int(passing.sum()))
+    assert [a.tolist() for a in found] == [a.tolist() for a in expected]
 
 
 def test_an_empty_matrix_gives_no_rows() -> None:

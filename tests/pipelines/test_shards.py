@@ -26,6 +26,7 @@ from pipelines.progress import Advance, Silent
 from pipelines.search import search
 from pipelines.vectors import Storage
 from store import Store, open_store, results, runs, vectors
+from store.graphs import graph_params
 from store.vector_files import file_sha256
 from tests.pipelines.encoders.tiny_bert import build_tiny_bert, xquad_articles
 
@@ -166,8 +167,10 @@ def test_halves_indexed_in_two_databases_search_as_one(
     with open_store(second_db) as store:
         half = build_index(store, "xquad", tiny_bert, part=(2, 2), name="half")
         assert half.summary["passages"] == 20
+        add_graph(store, "half")  # its HNSW graph goes with it
     with open_store(first_db) as store:
         build_index(store, "xquad", tiny_bert, part=(1, 2), name="half")
+        add_graph(store, "half")
         # Its own half twice: refused, naming the overlap.
         with pytest.raises(InputError, match="20 of its passages are in the run already"):
             attach(store, "half", str(first_db), "half")
@@ -177,10 +180,17 @@ def test_halves_indexed_in_two_databases_search_as_one(
             {"database": str(second_db), "run": "half", "passages": 20}
         ]
         attached = results.get_results(store, search(store, "half", depth=30).id)
+        copied = vectors.set_shards(store, joined.id)[1].graph
+        assert copied is not None and copied["path"].endswith("-passages-00001.hnsw.usearch")
+        assert file_sha256(store.path.parent / copied["path"]) == copied["sha256"]
+        # 20 vectors a shard, 30 candidates: each graph visits all of its shard's vectors
+        approximate = search(store, "half", depth=30, exact=False, expansion=30, name="hnsw")
+        approximate_hits = results.get_results(store, approximate.id)
     with open_store(whole_db) as store:
         build_index(store, "xquad", tiny_bert, name="whole")
         whole = results.get_results(store, search(store, "whole", depth=30).id)
     assert attached == whole
+    assert approximate_hits == whole
 
 
 def test_shards_of_another_encoder_or_type_are_refused(
@@ -205,8 +215,16 @@ def test_hnsw_per_shard_finds_what_exact_search_finds(
         with pytest.raises(InputError, match="no HNSW graph in 3 of its shards"):
             search(store, "base", exact=False)
         vector_set = add_graph(store, "base", connectivity=8, expansion_add=64)
-        graphs = [s.graph for s in vectors.set_shards(store, vector_set.id)]
-        assert graphs == [{"connectivity": 8, "expansion_add": 64}] * 3
+        shards = vectors.set_shards(store, vector_set.id)
+        assert [graph_params(s.graph) for s in shards] == [
+            {"connectivity": 8, "expansion_add": 64, "dtype": "i8"}
+        ] * 3
+        # Each graph is a file of its own beside its shard; the shard's file is untouched.
+        for shard in shards:
+            assert shard.graph is not None
+            assert shard.graph["path"] == shard.path.replace(".usearch", ".hnsw.usearch")
+            assert file_sha256(store.path.parent / shard.graph["path"]) == shard.graph["sha256"]
+            assert file_sha256(store.path.parent / shard.path) == shard.sha256
         exact = results.get_results(store, search(store, "base", depth=10).id)
         approximate = results.get_results(
             store, search(store, "base", depth=10, exact=False, expansion=64).id
@@ -219,13 +237,14 @@ def test_hnsw_asked_at_build_is_recorded_per_shard(
     small_xquad: Path, tiny_bert: EncoderConfig, tmp_path: Path
 ) -> None:
     with open_store(_ingested(tmp_path / "xqg.db", small_xquad)) as store:
-        graph = {"connectivity": 4, "expansion_add": 32}
+        graph = {"connectivity": 4, "expansion_add": 32, "dtype": "f16"}
         run = build_index(
             store, "xquad", tiny_bert, storage=Storage(shard_size=32), graph=graph, name="g"
         )
         assert run.params["hnsw"] == graph and run.summary["shards"] == 2
         vector_set = vectors.run_vector_set(store, run.id, "passages")
-        assert [s.graph for s in vectors.set_shards(store, vector_set.id)] == [graph, graph]
+        shards = vectors.set_shards(store, vector_set.id)
+        assert [graph_params(s.graph) for s in shards] == [graph, graph]
         # The same command again reuses the finished run, graph and all.
         again = build_index(
             store, "xquad", tiny_bert, storage=Storage(shard_size=32), graph=graph, name="g"

@@ -9,6 +9,7 @@ import pytest
 
 from store import Store, open_store
 from store.collections import ensure_collection
+from store.graphs import graph_params
 from store.runs import finish_run, start_run
 from store.vectors import run_vector_set, set_shards, vector_writer
 from xqg_tui.cli import main
@@ -60,8 +61,25 @@ def test_hnsw_search_without_a_graph_is_refused(
     assert "no HNSW graph in 3 of its shards" in said and "xqg index-hnsw base" in said
     code, said = _run(capsys, "index-hnsw", "base", "--connectivity", "4", "--db", str(db_path))
     assert code == 0
-    graphs = [s.graph for s in set_shards(store, 1)]
-    assert graphs == [{"connectivity": 4, "expansion_add": 128}] * 3
+    graphs = [graph_params(s.graph) for s in set_shards(store, 1)]
+    assert graphs == [{"connectivity": 4, "expansion_add": 128, "dtype": "i8"}] * 3
+    assert "HNSW graph (i8, connectivity 4, expansion_add 128) in every shard" in said
+
+
+def test_a_graph_type_is_chosen_and_a_wrong_one_refused(
+    store: Store, db_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _index(store, "base", np.arange(1, 11))
+    with pytest.raises(SystemExit) as exited:
+        main(["index-hnsw", "base", "--graph-dtype", "f8", "--db", str(db_path)])
+    assert exited.value.code == 2
+    assert "argument --graph-dtype: invalid choice: 'f8'" in capsys.readouterr().err
+    assert all(s.graph is None for s in set_shards(store, 1))
+    code, _ = _run(capsys, "index-hnsw", "base", "--graph-dtype", "f16", "--db", str(db_path))
+    assert code == 0
+    assert [graph_params(s.graph)["dtype"] for s in set_shards(store, 1)] == ["f16"] * 3  # type: ignore[index]
+    code, said = _run(capsys, "check", "--db", str(db_path))
+    assert code == 0 and "3 vector files verified" in said
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from pipelines.options import HNSW_EXPANSION_SEARCH
 from xqg_tui.commands import context
 
 
@@ -25,8 +26,9 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     search.add_argument(
         "--expansion-search",
         type=int,
-        help="HNSW candidates per query and shard (efSearch; default 256: recall@100 0.98 "
-        "against exact on 1M vectors, docs/vectors.md)",
+        help=f"HNSW candidates per query and shard, all rescored exactly (efSearch; default "
+        f"{HNSW_EXPANSION_SEARCH}, at least --depth; recall@100 against exact on 1M vectors: "
+        "docs/vectors.md)",
     )
     search.add_argument(
         "--exclude-heldout",
