@@ -5,7 +5,8 @@ BLAS matrix product (sgemm). A query keeps its best ``depth`` so far; from a blo
 scores above its current ``depth``-th best are candidates (after the first block, a few per
 block), and they are merged with the kept ones by one sort. Memory: the block's scores
 (queries x ``BLOCK`` float32, 32 MiB for 1,024 queries) and the kept ``depth`` per query; the
-matrix itself is paged in from the file by the operating system.
+matrix itself is paged in from the file by the operating system. The queries are shared
+among BLAS's threads, each with its own blocks of scores (the same memory in all).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Callable
 import numpy as np
 
 BLOCK = 8192
+# Queries a thread takes at least when a search is split among BLAS's threads (fewer make
+# each thread's matrix products too thin to run at full speed).
+THREAD_QUERIES = 32
 
 
 def top_k(
@@ -30,17 +34,18 @@ def top_k(
     the cut, the earlier row is kept. ``widen`` turns a block of stored rows (float16, or
     bf16 kept as uint16) into float32, one block at a time.
 
-    With BLAS set to several threads and at least two blocks per thread, the rows are split
-    into that many contiguous parts, each scanned by a thread of its own with one BLAS
-    thread (so the selection runs in parallel with the products, not between them); the
-    parts' best are merged in row order, which gives the same rows and scores.
+    With BLAS set to several threads (and at least :data:`THREAD_QUERIES` queries a
+    thread), the queries are split among that many threads,
+    each scanning every row with one BLAS thread, so the selection runs beside the products
+    instead of between them; each query is scanned exactly as it would be alone.
 
     Returns (rows, scores), each (n_queries, min(depth, n_rows)).
     """
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     depth = min(depth, len(matrix))
-    parts = len(matrix) // (2 * block)
-    workers = min(blas_threads(), parts) if depth and parts > 1 else 1
+    workers = 1
+    if depth and len(queries) >= 2 * THREAD_QUERIES:
+        workers = min(blas_threads(), len(queries) // THREAD_QUERIES)
     if workers > 1:
         return _parallel(matrix, queries, depth, block, widen, workers)
     return _scan(matrix, queries, depth, block, widen).finish()
@@ -52,10 +57,8 @@ def _scan(
     depth: int,
     block: int,
     widen: Callable[[np.ndarray], np.ndarray] | None,
-    offset: int = 0,
 ) -> _Kept:
-    """The best ``depth`` per query of the matrix's rows, block by block (row numbers start
-    at ``offset``)."""
+    """The best ``depth`` per query of the matrix's rows, block by block."""
     kept = _Kept(len(queries), depth)
     if depth == 0:
         return kept
@@ -65,7 +68,7 @@ def _scan(
         rows = widen(rows) if widen is not None else rows
         part = scores[:, : len(rows)]
         np.matmul(queries, rows.T, out=part)
-        kept.offer(part, offset + start)
+        kept.offer(part, start)
     return kept
 
 
@@ -77,23 +80,19 @@ def _parallel(
     widen: Callable[[np.ndarray], np.ndarray] | None,
     workers: int,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_scan` of ``workers`` contiguous parts at once, one BLAS thread each."""
+    """:func:`_scan` of ``workers`` parts of the queries at once, one BLAS thread each."""
     from concurrent.futures import ThreadPoolExecutor
 
     from threadpoolctl import threadpool_limits
 
-    bounds = np.linspace(0, len(matrix), workers + 1).astype(int)
-    parts = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+    parts = np.array_split(np.arange(len(queries)), workers)
+
+    def scan(part: np.ndarray) -> _Kept:
+        return _scan(matrix, queries[part], depth, block, widen)
+
     with threadpool_limits(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
-        found = list(
-            pool.map(
-                lambda p: _scan(matrix[p[0] : p[1]], queries, depth, block, widen, p[0]), parts
-            )
-        )
-    merged = found[0]
-    for kept in found[1:]:
-        merged.merge(kept.scores, kept.rows)
-    return merged.finish()
+        found = list(pool.map(scan, parts))
+    return np.concatenate([k.rows for k in found]), np.concatenate([k.scores for k in found])
 
 
 def blas_threads() -> int:
@@ -137,7 +136,7 @@ class _Kept:
         if widest > 4 * self.depth and scores.shape[1] > self.depth:
             # Many candidates (the first blocks): keep each query's best depth of the block.
             cut = np.argpartition(scores, scores.shape[1] - self.depth, axis=1)[:, -self.depth :]
-            self.merge(np.take_along_axis(scores, cut, 1), cut + start)
+            self._merge(np.take_along_axis(scores, cut, 1), cut + start)
             return
         queries, columns = _sparse_nonzero(passing, int(counts.sum()))
         # Lay each query's candidates out in a row of their own (padded with -inf).
@@ -147,9 +146,9 @@ class _Kept:
         rows = np.full((len(scores), widest), -1, dtype=np.int64)
         found[queries, slots] = scores[queries, columns]
         rows[queries, slots] = columns + start
-        self.merge(found, rows)
+        self._merge(found, rows)
 
-    def merge(self, scores: np.ndarray, rows: np.ndarray) -> None:
+    def _merge(self, scores: np.ndarray, rows: np.ndarray) -> None:
         """Keep the best ``depth`` of the kept and the offered, row by row; the kept come
         first and the sort is stable, so they win ties."""
         all_scores = np.concatenate((self.scores, scores), axis=1)

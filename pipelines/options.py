@@ -61,9 +61,9 @@ GraphDType = Literal["i8", "f16", "f32"]
 GRAPH_DTYPES: tuple[GraphDType, ...] = get_args(GraphDType)
 HNSW_GRAPH_DTYPE: GraphDType = "i8"
 # Measured at 1M x 384 with int8 graphs (docs/vectors.md#hnsw-when-asked): connectivity 32
-# finds 0.996 of the exact top 100 at expansion_search 128, at 11.3x the exact speed (16
-# finds 0.942), for 8% more build time; 128 candidates leave room above a depth of 100 for
-# the exact rescoring to undo the int8 rounding (100 candidates: 0.975).
+# finds 0.997 of the exact top 100 at expansion_search 128, at 11.1x the exact speed (16
+# finds 0.934), for 12% more build time; 128 candidates leave room above a depth of 100 for
+# the exact rescoring to undo the int8 rounding (100 candidates: 0.973).
 HNSW_CONNECTIVITY = 32
 HNSW_EXPANSION_ADD = 128
 HNSW_EXPANSION_SEARCH = 128

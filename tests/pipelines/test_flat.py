@@ -1,6 +1,6 @@
 """Exact top-k over blocks of a matrix: the rows a full sort would keep, in every regime
-(first block, sparse candidates, ties at the cut, fewer rows than the depth), scanned by one
-thread or by one thread per BLAS thread over parts of the rows."""
+(first block, sparse candidates, ties at the cut, fewer rows than the depth), by one thread
+or with the queries shared among BLAS's threads."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ def _full_sort(matrix: np.ndarray, queries: np.ndarray, depth: int) -> np.ndarra
 def test_top_k_equals_a_full_sort(rows: int, block: int, depth: int, threads: int) -> None:
     rng = np.random.default_rng(rows + block)
     matrix = rng.normal(size=(rows, 24)).astype(np.float32)
-    queries = rng.normal(size=(33, 24)).astype(np.float32)
+    queries = rng.normal(size=(100, 24)).astype(np.float32)  # 2 or 3 threads: 50 or 33 each
     with threadpool_limits(limits=threads, user_api="blas"):
         found, scores = top_k(matrix, queries, depth, block=block)
     expected = _full_sort(matrix, queries, depth)
-    assert found.shape == (33, min(depth, rows))
+    assert found.shape == (100, min(depth, rows))
     np.testing.assert_array_equal(found, expected)
     np.testing.assert_allclose(
         scores, np.take_along_axis(queries @ matrix.T, expected, 1), rtol=1e-5
@@ -48,15 +48,14 @@ def test_ties_keep_the_earlier_rows_across_blocks() -> None:
     assert top_k(matrix, query, 4, block=10)[0].tolist() == [[9, 19, 8, 18]]
 
 
-def test_ties_keep_the_earlier_rows_across_parts_scanned_at_once() -> None:
-    # Four copies of rows scoring 1 to 10; two BLAS threads: rows 0-19 and 20-39 are
-    # scanned by a thread each, and the merge keeps row order on ties.
+def test_ties_keep_the_earlier_rows_when_threads_share_the_queries() -> None:
+    # Four copies of rows scoring 1 to 10; 64 queries, two BLAS threads: 32 queries each.
     matrix = np.tile(np.arange(1, 11, dtype=np.float32), 4)[:, None]
-    query = np.ones((1, 1), np.float32)
+    queries = np.ones((64, 1), np.float32)
     with threadpool_limits(limits=2, user_api="blas"):
-        found, scores = top_k(matrix, query, 6, block=10)
-    assert found.tolist() == [[9, 19, 29, 39, 8, 18]]
-    assert scores.tolist() == [[10.0, 10.0, 10.0, 10.0, 9.0, 9.0]]
+        found, scores = top_k(matrix, queries, 6, block=10)
+    assert found.tolist() == [[9, 19, 29, 39, 8, 18]] * 64
+    assert scores.tolist() == [[10.0, 10.0, 10.0, 10.0, 9.0, 9.0]] * 64
 
 
 @pytest.mark.parametrize("shape", [(7, 64), (33, 13), (1, 8), (4, 1024)])
