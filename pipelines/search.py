@@ -97,13 +97,17 @@ def shard_top_k(
     shard: vectors.Shard, queries: np.ndarray, depth: int, exact: bool, expansion: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keys and exact float32 scores of one shard's top ``depth`` per query: exact, or of
-    the ``max(depth, expansion)`` candidates its HNSW graph finds, all rescored."""
-    if exact:
-        widen = None if shard.dtype == "f32" else partial(vector_files.widen, dtype=shard.dtype)
+    the ``max(depth, expansion)`` candidates its HNSW graph finds, all rescored (a query for
+    which the graph finds fewer, and a shard no larger than that, are scanned exactly)."""
+    widen = None if shard.dtype == "f32" else partial(vector_files.widen, dtype=shard.dtype)
+    wanted = min(len(shard), max(depth, expansion or depth))
+    if exact or wanted == len(shard):  # a graph asked for every vector: the exact scan
         rows, _ = flat.top_k(shard.matrix, queries, depth, widen=widen)
         return shard.keys[rows], rescore(shard.rows, rows, queries)
-    wanted = min(len(shard), max(depth, expansion or depth))
     rows = graphs.search_graph(shard, queries, wanted, expansion)
+    short = (rows < 0).any(axis=1)
+    if short.any():  # the graph did not reach enough vectors for these: scan exactly
+        rows[short] = flat.top_k(shard.matrix, queries[short], wanted, widen=widen)[0]
     return merge_top_k([(shard.keys[rows], rescore(shard.rows, rows, queries))], len(rows), depth)
 
 

@@ -193,20 +193,23 @@ def search_graph(
     shard: Shard, queries: np.ndarray, count: int, expansion: int | None
 ) -> np.ndarray:
     """Rows (positions in the shard) of the ``count`` candidates per query that the shard's
-    graph finds with ``expansion`` (usearch's ``expansion_search``; at least ``count``)."""
+    graph finds with ``expansion`` (usearch's ``expansion_search``; at least ``count``);
+    -1 where a graph found fewer (a graph need not reach every node)."""
     index = shard.graph_index()
     index.expansion_search = max(expansion or count, count)
     matches = index.search(as_graph_queries(queries, shard.record.graph or {}), count, exact=False)
     keys = np.asarray(matches.keys, dtype=np.int64).reshape(len(queries), -1)
     # usearch answers one query with Matches (no counts), several with BatchMatches.
-    counts = np.asarray(getattr(matches, "counts", [keys.shape[1]])).reshape(-1)
-    if (counts < count).any():
-        raise StoreError(f"HNSW search returned {int(counts.min())} of {count} passages")
+    counts = np.asarray(getattr(matches, "counts", [keys.shape[1]])).reshape(-1, 1)
+    found = np.arange(keys.shape[1]) < counts
+    rows = np.full(keys.shape, -1, dtype=np.int64)
     if (shard.record.graph or {}).get("keys") != "rows":  # a graph inside the shard's file
-        return shard.positions(keys.reshape(-1)).reshape(keys.shape)
-    if keys.min() < 0 or keys.max() >= len(shard):
+        rows[found] = shard.positions(keys[found])
+        return rows
+    if found.any() and (keys[found].min() < 0 or keys[found].max() >= len(shard)):
         raise StoreError(f"{shard.path}: its HNSW graph names rows the shard does not have")
-    return keys
+    rows[found] = keys[found]
+    return rows
 
 
 def graph_files(store: Store, run_id: int) -> list[str]:

@@ -179,3 +179,31 @@ def test_graph_files_go_with_their_set_and_run(
     owned = [s.path for s in shards] + [s.graph["path"] for s in shards if s.graph]
     assert len(owned) == 4  # 1,000 + 400 vectors
     assert sorted(delete_run(store, vector_set.run_id)) == sorted(owned)
+
+
+def test_queries_a_graph_finds_too_few_for_are_scanned_exactly(
+    store: Store, make_vector_set: MakeVectorSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A graph need not reach every node: a query it found fewer candidates for (-1 rows)
+    gets the exact scan of the shard instead of an error or a short list."""
+    from pipelines import search as search_step
+
+    vectors = _clustered(0, 300)
+    queries = _clustered(1, 4)
+    vector_set = _index(make_vector_set, store, vectors, shard_size=300)
+    build_graph(store, vector_set, connectivity=16, expansion_add=64)
+    shard = open_index(store, vector_set).shards[0]
+    real = search_graph
+
+    def short(shard: object, queries: np.ndarray, count: int, expansion: int | None) -> np.ndarray:
+        rows = real(shard, queries, count, expansion)  # type: ignore[arg-type]
+        rows[1, -3:] = -1  # the second query: 3 candidates short
+        return rows
+
+    monkeypatch.setattr("store.graphs.search_graph", short)
+    keys, scores = search_step.shard_top_k(shard, queries, 10, exact=False, expansion=20)
+    exact_keys, exact_scores = search_step.shard_top_k(
+        shard, queries, 10, exact=True, expansion=None
+    )
+    assert keys[1].tolist() == exact_keys[1].tolist()
+    assert scores[1].tolist() == exact_scores[1].tolist()
