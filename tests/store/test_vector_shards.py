@@ -166,18 +166,25 @@ def _shard_path(store: Store, shard: int) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("column", "value", "expected"),
+    ("update", "value", "expected"),
     [
-        ("dim", 16, "holds 16-dimensional f32 vectors, the set 8-dimensional f32"),
-        ("dtype", "f16", "holds 8-dimensional f16 vectors, the set 8-dimensional f32"),
+        (
+            "UPDATE vector_shards SET dim = ? WHERE shard = 3",
+            16,
+            "holds 16-dimensional f32 vectors, the set 8-dimensional f32",
+        ),
+        (
+            "UPDATE vector_shards SET dtype = ? WHERE shard = 3",
+            "f16",
+            "holds 8-dimensional f16 vectors, the set 8-dimensional f32",
+        ),
     ],
 )
 def test_a_shard_that_disagrees_with_its_set_is_refused(
-    store: Store, column: str, value: object, expected: str
+    store: Store, update: str, value: object, expected: str
 ) -> None:
     _write(store, _vectors(), shard_size=7)
-    assert column in ("dim", "dtype")
-    store.execute(f"UPDATE vector_shards SET {column} = ? WHERE shard = 3", (value,))
+    store.execute(update, (value,))
     with pytest.raises(StoreError) as refused:
         open_index(store, run_vector_set(store, 1, "passages"))
     assert str(refused.value).startswith(f"{_shard_path(store, 3)}: shard 3 of vector set 1 ")
@@ -210,8 +217,8 @@ def test_a_vector_file_from_before_shards_is_searched_after_the_migration(
     import sqlite3
 
     from pipelines.search import rank
-    from store.db import _statements
-    from store.schema import APPLICATION_ID, MIGRATIONS
+    from store.db import APPLICATION_ID_PRAGMA, _statements
+    from store.schema import MIGRATIONS
 
     path = tmp_path / "xqg.db"
     folder = path.with_suffix(".vectors")
@@ -227,7 +234,7 @@ def test_a_vector_file_from_before_shards_is_searched_after_the_migration(
         else:
             for statement in _statements(migration):
                 conn.execute(statement)
-    conn.execute(f"PRAGMA application_id = {int(APPLICATION_ID)}")
+    conn.execute(APPLICATION_ID_PRAGMA)
     conn.execute("PRAGMA user_version = 9")
     conn.execute("INSERT INTO collections VALUES (1, 'c', 'jsonl', '2026-01-01')")
     conn.execute(
